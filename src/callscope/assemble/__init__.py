@@ -1,0 +1,198 @@
+"""Raw records of every source -> calls, legs and agent states (design.md 3).
+
+The assembler is a pipeline of SQL steps run in the engine, so a ten-million-row import has no
+Python loop over rows, and a live intake can run the very same steps over the few raw records of
+the calls it just closed. Re-assembling a call replaces it: the calls in scope are deleted and
+written anew, which is what makes re-imports and late-arriving files converge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from callscope.assemble.agents import agent_id_sql, load_agent_aliases
+from callscope.assemble.calls import calls_sql
+from callscope.assemble.legs import LEGS_SQL
+from callscope.assemble.numbers import normalise_numbers
+from callscope.settings import Settings
+from callscope.sources.base import Source
+
+CALL_FACT_COLUMNS = (
+    "tenant, call_key, source, priority, started_at, ended_at, caller, callee, line, "
+    "origin_agent, queue, end_stage, hangup_side, ivr_path, recording"
+)
+LEG_FACT_COLUMNS = (
+    "tenant, call_key, source, priority, leg_group, destination_kind, agent, extension, queue, "
+    "ring_started_at, answered_at, ended_at, talk_s, result, hangup_side"
+)
+AGENT_EVENT_COLUMNS = "tenant, agent, state, reason, started_at, ended_at, source"
+
+
+@dataclass
+class AssembleResult:
+    calls: int
+    legs: int
+
+
+def facts_of(source: Source, settings: Settings) -> dict[str, str]:
+    method: Any = source.facts_sql
+    try:
+        result: dict[str, str] = method(settings)
+    except TypeError:
+        result = method()
+    return result
+
+
+def _union(parts: list[str], columns: str) -> str:
+    if not parts:
+        return ""
+    return " UNION ALL ".join(f"SELECT {columns} FROM ({p})" for p in parts)
+
+
+def build_facts(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[Source],
+    settings: Settings,
+    raw_of: dict[str, str],
+) -> None:
+    """Temp tables asm_call_facts / asm_leg_facts from each source's facts over `raw_of[name]`
+    (a subquery selecting that source's raw rows in scope)."""
+    call_parts: list[str] = []
+    leg_parts: list[str] = []
+    for source in sources:
+        if source.name not in raw_of:
+            continue
+        facts = facts_of(source, settings)
+        raw = f"({raw_of[source.name]})"
+        if "call_facts" in facts:
+            call_parts.append(facts["call_facts"].replace("{raw}", raw))
+        if "leg_facts" in facts:
+            leg_parts.append(facts["leg_facts"].replace("{raw}", raw))
+    empty_calls = (
+        "SELECT NULL::VARCHAR tenant, NULL::VARCHAR call_key, NULL::VARCHAR source, 0 priority,"
+        " NULL::TIMESTAMP started_at, NULL::TIMESTAMP ended_at, NULL::VARCHAR caller,"
+        " NULL::VARCHAR callee, NULL::VARCHAR line, NULL::VARCHAR origin_agent,"
+        " NULL::VARCHAR queue, NULL::VARCHAR end_stage, NULL::VARCHAR hangup_side,"
+        " NULL::VARCHAR ivr_path, NULL::VARCHAR recording WHERE false"
+    )
+    empty_legs = (
+        "SELECT NULL::VARCHAR tenant, NULL::VARCHAR call_key, NULL::VARCHAR source, 0 priority,"
+        " NULL::VARCHAR leg_group, NULL::VARCHAR destination_kind, NULL::VARCHAR agent,"
+        " NULL::VARCHAR extension, NULL::VARCHAR queue, NULL::TIMESTAMP ring_started_at,"
+        " NULL::TIMESTAMP answered_at, NULL::TIMESTAMP ended_at, NULL::DOUBLE talk_s,"
+        " NULL::VARCHAR result, NULL::VARCHAR hangup_side WHERE false"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE asm_call_facts AS "
+        + (_union(call_parts, CALL_FACT_COLUMNS) or empty_calls)
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE asm_leg_facts AS "
+        + (_union(leg_parts, LEG_FACT_COLUMNS) or empty_legs)
+    )
+
+
+def assemble(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[Source],
+    settings: Settings,
+    raw_of: dict[str, str],
+    replace_keys: str | None,
+    scope: str | None = None,
+) -> AssembleResult:
+    """Assemble the calls whose raw rows `raw_of` selects and write them to calls/legs.
+
+    `replace_keys` is a query of the call ids (and their aliases) whose stored rows are replaced;
+    None means the store holds no calls of the tenant yet, so nothing needs deleting. `scope`
+    names a table of keys (column k): facts of calls outside it are dropped (a source without
+    `key_sql` describes all its rows).
+    """
+    load_agent_aliases(con, settings)
+    covers = [(s.name, g) for s in sources for g in sorted(s.covers)]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE asm_source_covers (source VARCHAR, leg_group VARCHAR)"
+    )
+    if covers:
+        con.executemany("INSERT INTO asm_source_covers VALUES (?, ?)", covers)
+    build_facts(con, sources, settings, raw_of)
+    if scope is not None:
+        for table in ("asm_call_facts", "asm_leg_facts"):
+            con.execute(
+                f"""DELETE FROM {table} f WHERE coalesce(
+                        (SELECT k.call_key FROM key_links k
+                         WHERE k.tenant = f.tenant AND k.alias_key = f.call_key), f.call_key)
+                    NOT IN (SELECT k FROM {scope})"""
+            )
+    con.execute(LEGS_SQL.replace("{agent_id}", agent_id_sql("f.agent", "f.extension")))
+    con.execute(calls_sql(settings))
+    normalise_numbers(
+        con,
+        "SELECT external_raw FROM asm_calls",
+        settings.region,
+        settings.internal_number_max_digits,
+    )
+    if replace_keys is not None:
+        con.execute(f"DELETE FROM legs WHERE (tenant, call_id) IN ({replace_keys})")
+        con.execute(f"DELETE FROM calls WHERE (tenant, call_id) IN ({replace_keys})")
+    con.execute(
+        """
+        INSERT INTO calls
+        SELECT c.call_id, c.tenant, c.direction, c.started_at, c.ended_at, c.caller, c.callee,
+               p.e164, c.line, c.first_answered_at, c.answered_by, c.wait_s, c.talk_s,
+               c.max_talk_s, c.outcome, c.end_stage, c.queue, c.ivr_path, c.hangup_side,
+               c.recording, c.source
+        FROM asm_calls c
+        LEFT JOIN phone_numbers p ON p.region = ? AND p.raw = c.external_raw
+        """,
+        [settings.region],
+    )
+    con.execute(
+        """
+        INSERT INTO legs
+        SELECT call_id, tenant, leg_no, destination_kind, agent, extension, queue,
+               ring_started_at, answered_at, ended_at, ring_s, talk_s, result, hangup_side, source
+        FROM asm_legs
+        """
+    )
+    calls = con.execute("SELECT count(*) FROM asm_calls").fetchone()
+    legs = con.execute("SELECT count(*) FROM asm_legs").fetchone()
+    return AssembleResult(int(calls[0]) if calls else 0, int(legs[0]) if legs else 0)
+
+
+def rebuild_agent_states(
+    con: duckdb.DuckDBPyConnection,
+    sources: Sequence[Source],
+    settings: Settings,
+    tenant: str,
+    raw_tables: dict[str, str],
+) -> int:
+    """agent_states of a tenant from every source's agent events, rebuilt whole (they are few
+    next to calls, and a pause may start in one file and end in the next)."""
+    load_agent_aliases(con, settings)
+    con.execute("DELETE FROM agent_states WHERE tenant = ?", [tenant])
+    total = 0
+    for source in sources:
+        facts = facts_of(source, settings)
+        if "agent_events" not in facts or source.name not in raw_tables:
+            continue
+        raw = f"(SELECT * FROM {raw_tables[source.name]} WHERE tenant = '{_q(tenant)}')"
+        sql = facts["agent_events"].replace("{raw}", raw)
+        con.execute(
+            f"""
+            INSERT INTO agent_states
+            SELECT e.tenant, {agent_id_sql('e.agent', 'NULL::VARCHAR')}, e.state, e.reason,
+                   e.started_at, e.ended_at, e.source
+            FROM (SELECT {AGENT_EVENT_COLUMNS} FROM ({sql})) e
+            """
+        )
+    row = con.execute("SELECT count(*) FROM agent_states WHERE tenant = ?", [tenant]).fetchone()
+    total = int(row[0]) if row else 0
+    return total
+
+
+def _q(text: str) -> str:
+    return text.replace("'", "''")

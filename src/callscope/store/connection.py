@@ -1,0 +1,86 @@
+"""Opening the store: the Ibis backend for queries, its DuckDB connection for bulk work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import ibis
+
+from callscope.errors import StoreError
+from callscope.store.migrations import MIGRATIONS
+
+
+@dataclass
+class Store:
+    """An open database. `ibis` serves queries (metrics, listings); `con` is the same
+    database's DuckDB connection, used for bulk CSV reading and assembly in the engine."""
+
+    ibis: Any
+    con: duckdb.DuckDBPyConnection
+    path: Path | None
+
+    def close(self) -> None:
+        self.ibis.disconnect()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def schema_version(self) -> int:
+        row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+
+def open_store(path: Path | str | None, *, read_only: bool = False) -> Store:
+    """Open (creating and migrating if needed) the DuckDB file at `path`; None = in memory."""
+    target = ":memory:" if path is None else str(path)
+    if path is not None and not read_only:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        backend = ibis.duckdb.connect(target, read_only=read_only)
+    except duckdb.Error as exc:
+        raise StoreError(f"cannot open database {target}: {exc}") from exc
+    con: duckdb.DuckDBPyConnection = backend.con
+    con.execute("SET TimeZone = 'UTC'")
+    store = Store(ibis=backend, con=con, path=None if path is None else Path(path))
+    if not read_only:
+        migrate(con)
+    return store
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply every migration newer than the database's version; returns those applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP)"
+    )
+    row = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()
+    current = int(row[0]) if row else 0
+    applied: list[int] = []
+    for version, description, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute(sql)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)",
+                [version, description],
+            )
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            con.execute("ROLLBACK")
+            raise StoreError(f"migration {version} ({description}) failed: {exc}") from exc
+        applied.append(version)
+    return applied
