@@ -86,7 +86,9 @@ class CallRow:
         }
 
 
-def utc_bounds(day_from: date | None, day_to: date | None, zone: str) -> tuple[datetime | None, datetime | None]:
+def utc_bounds(
+    day_from: date | None, day_to: date | None, zone: str
+) -> tuple[datetime | None, datetime | None]:
     """Naive UTC instants of the start of `day_from` and the end of `day_to` in `zone`."""
     tz = ZoneInfo(zone)
 
@@ -134,7 +136,9 @@ def list_calls(store: Store, flt: CallFilter, region: str) -> list[CallRow]:
     ids = [c["call_id"] for c in calls]
     legs_t = store.ibis.table("legs")
     legs = (
-        legs_t.filter((legs_t.tenant == flt.tenant) & legs_t.call_id.isin(ibis.memtable({"id": ids}).id))
+        legs_t.filter(
+            (legs_t.tenant == flt.tenant) & legs_t.call_id.isin(ibis.memtable({"id": ids}).id)
+        )
         .order_by(["call_id", "leg_no"])
         .to_pyarrow()
         .to_pylist()
@@ -142,8 +146,14 @@ def list_calls(store: Store, flt: CallFilter, region: str) -> list[CallRow]:
     by_call: dict[str, list[LegRow]] = {}
     for leg in legs:
         by_call.setdefault(leg["call_id"], []).append(
-            LegRow(leg["leg_no"], leg["agent"], leg["destination_kind"], leg["ring_s"],
-                   leg["talk_s"], leg["result"])
+            LegRow(
+                leg["leg_no"],
+                leg["agent"],
+                leg["destination_kind"],
+                leg["ring_s"],
+                leg["talk_s"],
+                leg["result"],
+            )
         )
     tz = ZoneInfo(flt.timezone)
     utc = ZoneInfo("UTC")

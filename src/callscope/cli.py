@@ -48,7 +48,9 @@ class Outcome(StrEnum):
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", help="callscope.toml (default: $CALLSCOPE_CONFIG or ./callscope.toml)"),
+    typer.Option(
+        "--config", help="callscope.toml (default: $CALLSCOPE_CONFIG or ./callscope.toml)"
+    ),
 ]
 DbOpt = Annotated[Path | None, typer.Option("--db", help="Database file (default from config)")]
 TzOpt = Annotated[
@@ -173,8 +175,13 @@ def calls_command(
     """List calls with their legs."""
     settings = _settings(db, tz)
     flt = _filter(
-        settings, _day(date_from, "--from"), _day(date_to, "--to"), number, agent,
-        outcome.value if outcome else None, limit,
+        settings,
+        _day(date_from, "--from"),
+        _day(date_to, "--to"),
+        number,
+        agent,
+        outcome.value if outcome else None,
+        limit,
     )
     with open_store(settings.db, read_only=True) as store:
         rows = list_calls(store, flt, settings.region)
@@ -184,8 +191,20 @@ def calls_command(
         return
     if output is OutputFormat.csv:
         writer = csv.writer(sys.stdout)
-        fields = ["call_id", "direction", "started_at", "external_number", "line", "outcome",
-                  "end_stage", "answered_by", "wait_s", "talk_s", "queue", "legs"]
+        fields = [
+            "call_id",
+            "direction",
+            "started_at",
+            "external_number",
+            "line",
+            "outcome",
+            "end_stage",
+            "answered_by",
+            "wait_s",
+            "talk_s",
+            "queue",
+            "legs",
+        ]
         writer.writerow(fields)
         for r in rows:
             data = r.as_json()
@@ -195,16 +214,33 @@ def calls_command(
             writer.writerow([data[f] for f in fields])
         return
     table = Table(title=f"{len(rows)} calls ({settings.timezone})")
-    for col in ("started", "dir", "number", "line", "outcome", "stage", "by", "wait", "talk",
-                "legs"):
+    for col in (
+        "started",
+        "dir",
+        "number",
+        "line",
+        "outcome",
+        "stage",
+        "by",
+        "wait",
+        "talk",
+        "legs",
+    ):
         table.add_column(col)
     colour = {"missed": "red", "answered": "green"}
     for r in rows:
         legs = ", ".join(f"{leg.agent or leg.destination_kind} {leg.result}" for leg in r.legs)
         table.add_row(
-            r.started_at.strftime("%Y-%m-%d %H:%M:%S"), r.direction, r.external_number or "",
-            r.line or "", f"[{colour.get(r.outcome, 'yellow')}]{r.outcome}[/]",
-            r.end_stage or "", r.answered_by or "", _secs(r.wait_s), _secs(r.talk_s), legs,
+            r.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.direction,
+            r.external_number or "",
+            r.line or "",
+            f"[{colour.get(r.outcome, 'yellow')}]{r.outcome}[/]",
+            r.end_stage or "",
+            r.answered_by or "",
+            _secs(r.wait_s),
+            _secs(r.talk_s),
+            legs,
         )
     out.print(table)
 
@@ -239,14 +275,21 @@ def summary_command(
         f"inbound answered {s.inbound_answered}, [red]missed {s.inbound_missed}[/red] ({share})"
     )
     if s.missed_by_stage:
-        out.print("missed by where the caller was: " + ", ".join(
-            f"{k} {v}" for k, v in s.missed_by_stage.items()))
+        out.print(
+            "missed by where the caller was: "
+            + ", ".join(f"{k} {v}" for k, v in s.missed_by_stage.items())
+        )
     table = Table(title="agents")
     for col in ("agent", "offered", "answered", "rang, no answer", "talk s"):
         table.add_column(col, justify="right")
     for a in s.agents:
-        table.add_row(str(a["agent"]), str(a["offered"]), str(a["answered"]),
-                      str(a["rang_no_answer"]), _secs(a["talk_s"]))
+        table.add_row(
+            str(a["agent"]),
+            str(a["offered"]),
+            str(a["answered"]),
+            str(a["rang_no_answer"]),
+            _secs(a["talk_s"]),
+        )
     out.print(table)
 
 
@@ -269,8 +312,9 @@ def rejects_command(
         )
     fields = ["file", "format", "line_no", "field", "reason", "raw"]
     if output is OutputFormat.json:
-        json.dump([{k: r[k] for k in fields} for r in rows], sys.stdout, ensure_ascii=False,
-                  indent=1)
+        json.dump(
+            [{k: r[k] for k in fields} for r in rows], sys.stdout, ensure_ascii=False, indent=1
+        )
         sys.stdout.write("\n")
     elif output is OutputFormat.csv:
         writer = csv.writer(sys.stdout)

@@ -105,6 +105,9 @@ def import_files(
                 result = _import_one(con, source, prepared, settings, mapping)
             except CallscopeError as exc:
                 result = FileResult(str(path), fmt, "failed", error=str(exc))
+            except duckdb.Error as exc:
+                first = str(exc).splitlines()[0]
+                result = FileResult(str(path), fmt, "failed", error=f"{path}: {first}")
             summary.files.append(result)
         if progress:
             progress("agent states", len(paths), len(paths))
@@ -158,8 +161,13 @@ def _import_one(
         [tenant, prepared.sha256, source.name],
     ).fetchone()
     if seen:
-        return FileResult(display, source.name, "unchanged", encoding=prepared.encoding,
-                          notes=[f"already imported (import {seen[0]})"])
+        return FileResult(
+            display,
+            source.name,
+            "unchanged",
+            encoding=prepared.encoding,
+            notes=[f"already imported (import {seen[0]})"],
+        )
     return _stage_and_store(con, source, prepared, settings, mapping)
 
 
@@ -176,16 +184,23 @@ def _stage_and_store(
     import_id = int(row[0]) if row else 1
     con.execute(STAGE_REJECTS_DDL)
     ctx = StageContext(
-        tenant=tenant, timezone=settings.timezone, settings=settings, path=prepared.read_path,
-        display_name=display, import_id=import_id, head=prepared.head, mapping=mapping,
+        tenant=tenant,
+        timezone=settings.timezone,
+        settings=settings,
+        path=prepared.read_path,
+        display_name=display,
+        import_id=import_id,
+        head=prepared.head,
+        mapping=mapping,
     )
     # Parsing touches only temp tables, outside the transaction: a reader that gives up and
     # retries must not abort it. Everything the store keeps is written in one transaction.
     staged = source.stage(con, ctx)
     con.execute("BEGIN TRANSACTION")
     try:
-        result = _store_staged(con, source, prepared, settings, ctx, staged.table,
-                               staged.rows_read, staged.notes)
+        result = _store_staged(
+            con, source, prepared, settings, ctx, staged.table, staged.rows_read, staged.notes
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -209,8 +224,15 @@ def _store_staged(
     con.execute(
         "INSERT INTO imports (import_id, tenant, file, format, sha256, size_bytes, encoding,"
         " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [import_id, tenant, display, source.name, prepared.sha256, prepared.size_bytes,
-         prepared.encoding],
+        [
+            import_id,
+            tenant,
+            display,
+            source.name,
+            prepared.sha256,
+            prepared.size_bytes,
+            prepared.encoding,
+        ],
     )
     ensure_raw_table(con, source)
     raw = source.raw_table
@@ -242,12 +264,10 @@ def _store_staged(
         raise InputFormatError(
             f"{display}: no line could be read as {source.name} ({rejects} rejected; {where})"
         )
-    was_empty = not con.execute(
-        "SELECT count(*) FROM calls WHERE tenant = ?", [tenant]
-    ).fetchone()[0]  # type: ignore[index]
-    cols = ", ".join(
-        c.strip().split(" ")[0] for c in source.raw_columns.split(",") if c.strip()
-    )
+    was_empty = not con.execute("SELECT count(*) FROM calls WHERE tenant = ?", [tenant]).fetchone()[
+        0
+    ]  # type: ignore[index]
+    cols = ", ".join(c.strip().split(" ")[0] for c in source.raw_columns.split(",") if c.strip())
     con.execute(
         f"""
         INSERT INTO {raw}
@@ -272,8 +292,9 @@ def _store_staged(
     )
     con.execute(f"DROP TABLE IF EXISTS {stage}")
     status = "imported" if new else "unchanged"
-    return FileResult(display, source.name, status, rows_read, new, rejects, calls,
-                      prepared.encoding, notes=notes)
+    return FileResult(
+        display, source.name, status, rows_read, new, rejects, calls, prepared.encoding, notes=notes
+    )
 
 
 def _assemble_new(
@@ -296,16 +317,20 @@ def _assemble_new(
             + ") WHERE alias_key IS NOT NULL AND call_key IS NOT NULL AND alias_key <> call_key"
         )
     if full:
-        raw_of = {s.name: f"SELECT * FROM {s.raw_table} WHERE tenant = '{tenant}'" for s in sources}
-        result = assemble(con, sources, settings, raw_of, replace_keys=None)
-        return result.calls
+        everything = {
+            s.name: f"SELECT * FROM {s.raw_table} WHERE tenant = '{tenant}'" for s in sources
+        }
+        return assemble(con, sources, settings, everything, replace_keys=None).calls
 
     key_sql = getattr(source, "key_sql", None)
     if key_sql:
         new_keys = f"SELECT DISTINCT {key_sql} AS k FROM ({new_rows})"
     else:
-        parts = [facts[v].replace("{raw}", f"({new_rows})") for v in ("call_facts", "leg_facts")
-                 if v in facts]
+        parts = [
+            facts[v].replace("{raw}", f"({new_rows})")
+            for v in ("call_facts", "leg_facts")
+            if v in facts
+        ]
         new_keys = " UNION ".join(f"SELECT call_key AS k FROM ({p})" for p in parts)
     con.execute(
         f"""
@@ -325,9 +350,7 @@ def _assemble_new(
     for s in sources:
         s_key = getattr(s, "key_sql", None)
         base = f"SELECT * FROM {s.raw_table} WHERE tenant = '{tenant}'"
-        raw_of[s.name] = (
-            f"{base} AND ({s_key}) IN (SELECT k FROM asm_scope)" if s_key else base
-        )
+        raw_of[s.name] = f"{base} AND ({s_key}) IN (SELECT k FROM asm_scope)" if s_key else base
     replace = f"SELECT '{tenant}', k FROM asm_scope"
     result = assemble(con, sources, settings, raw_of, replace_keys=replace, scope="asm_scope")
     return result.calls

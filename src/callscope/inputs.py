@@ -105,13 +105,13 @@ def prepare_input(path: Path, workdir: Path) -> PreparedInput:
     encoding = _guess_encoding(path, compressed)
     fd, name = tempfile.mkstemp(suffix=".csv", dir=workdir)
     target = Path(name)
-    with open(fd, "w", encoding="utf-8", newline="") as out:
-        decoder = codecs.getincrementaldecoder("cp1251" if encoding == "cp1251" else "utf-8")(
+    with open(fd, "w", encoding="utf-8", newline="") as out:  # noqa: PTH123 (a descriptor)
+        fallback = codecs.getincrementaldecoder("cp1251" if encoding == "cp1251" else "utf-8")(
             "replace" if encoding == "cp1251" else "callscope-cp1251"
         )
         for chunk in _open_bytes(path, compressed):
-            out.write(decoder.decode(chunk))
-        out.write(decoder.decode(b"", final=True))
+            out.write(fallback.decode(chunk))
+        out.write(fallback.decode(b"", final=True))
     head = target.read_bytes()[:65536].decode("utf-8", errors="replace")
     return PreparedInput(path, target, digest.hexdigest(), size, compressed, encoding, head)
 

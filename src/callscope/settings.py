@@ -50,7 +50,14 @@ class AsteriskConfig(BaseModel):
         description="Context name patterns (SQL LIKE, case-insensitive) of voicemail",
     )
     after_hours_contexts: list[str] = Field(
-        default=["afterhours", "after-hours", "after_hours", "night%", "closed%", "timeconditions-%-false"],
+        default=[
+            "afterhours",
+            "after-hours",
+            "after_hours",
+            "night%",
+            "closed%",
+            "timeconditions-%-false",
+        ],
         description="Context name patterns (SQL LIKE, case-insensitive) of after-hours handling",
     )
     ivr_apps: list[str] = Field(
@@ -112,7 +119,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Kyiv)") from exc
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Kyiv)"
+            ) from exc
         return value
 
     @field_validator("region")

@@ -174,7 +174,6 @@ def rebuild_agent_states(
     next to calls, and a pause may start in one file and end in the next)."""
     load_agent_aliases(con, settings)
     con.execute("DELETE FROM agent_states WHERE tenant = ?", [tenant])
-    total = 0
     for source in sources:
         facts = facts_of(source, settings)
         if "agent_events" not in facts or source.name not in raw_tables:
@@ -184,14 +183,13 @@ def rebuild_agent_states(
         con.execute(
             f"""
             INSERT INTO agent_states
-            SELECT e.tenant, {agent_id_sql('e.agent', 'NULL::VARCHAR')}, e.state, e.reason,
+            SELECT e.tenant, {agent_id_sql("e.agent", "NULL::VARCHAR")}, e.state, e.reason,
                    e.started_at, e.ended_at, e.source
             FROM (SELECT {AGENT_EVENT_COLUMNS} FROM ({sql})) e
             """
         )
     row = con.execute("SELECT count(*) FROM agent_states WHERE tenant = ?", [tenant]).fetchone()
-    total = int(row[0]) if row else 0
-    return total
+    return int(row[0]) if row else 0
 
 
 def _q(text: str) -> str:

@@ -18,7 +18,13 @@ def load_agent_aliases(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
             if name:
                 alias.append(name)
                 agent.append(ext)
-    con.register("agent_alias_arrow", pa.table({"alias": alias, "agent": agent}, schema=pa.schema([("alias", pa.string()), ("agent", pa.string())])))
+    con.register(
+        "agent_alias_arrow",
+        pa.table(
+            {"alias": alias, "agent": agent},
+            schema=pa.schema([("alias", pa.string()), ("agent", pa.string())]),
+        ),
+    )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE agent_alias AS "
         "SELECT DISTINCT ON (alias) alias, agent FROM agent_alias_arrow"

@@ -75,8 +75,9 @@ SELECT call_id, tenant, direction,
        coalesce(counted_at, pickup_at) AS first_answered_at,
        CASE WHEN direction = 'outbound' THEN coalesce(origin_agent, counted_agent, pickup_agent)
             ELSE coalesce(counted_agent, pickup_agent) END AS answered_by,
-       greatest(epoch(coalesce(counted_at, pickup_at, greatest(ended_at, coalesce(last_end, ended_at)))
-             - least(started_at, coalesce(first_ring, started_at))), 0)::DOUBLE AS wait_s,
+       greatest(epoch(
+           coalesce(counted_at, pickup_at, greatest(ended_at, coalesce(last_end, ended_at)))
+           - least(started_at, coalesce(first_ring, started_at))), 0)::DOUBLE AS wait_s,
        coalesce(talk_s, 0)::DOUBLE AS talk_s,
        coalesce(max_talk_s, 0)::DOUBLE AS max_talk_s,
        CASE

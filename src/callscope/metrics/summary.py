@@ -35,16 +35,20 @@ class CallSummary:
 def call_summary(store: Store, flt: CallFilter, region: str) -> CallSummary:
     calls: ir.Table = filtered_calls(store, flt, region)
     inbound = calls.direction == "inbound"
-    totals = calls.aggregate(
-        calls=calls.count(),
-        inbound=inbound.sum(),
-        outbound=(calls.direction == "outbound").sum(),
-        internal=(calls.direction == "internal").sum(),
-        inbound_answered=(inbound & (calls.outcome == "answered")).sum(),
-        inbound_missed=(inbound & (calls.outcome == "missed")).sum(),
-        first=calls.started_at.min(),
-        last=calls.started_at.max(),
-    ).to_pyarrow().to_pylist()[0]
+    totals = (
+        calls.aggregate(
+            calls=calls.count(),
+            inbound=inbound.sum(),
+            outbound=(calls.direction == "outbound").sum(),
+            internal=(calls.direction == "internal").sum(),
+            inbound_answered=(inbound & (calls.outcome == "answered")).sum(),
+            inbound_missed=(inbound & (calls.outcome == "missed")).sum(),
+            first=calls.started_at.min(),
+            last=calls.started_at.max(),
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
     missed = calls.filter(inbound & (calls.outcome == "missed"))
     stages = (
         missed.group_by(stage=missed.end_stage.fill_null("unknown"))

@@ -35,7 +35,12 @@ _TS = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}")
 _UID = re.compile(r"^(?:[\w.-]+-)?\d{9,}\.\d+$")
 
 # header names of table exports -> our field names
-_HEADER_ALIASES = {"calldate": "start", "answerdate": "answer", "enddate": "end", "hangupdate": "end"}
+_HEADER_ALIASES = {
+    "calldate": "start",
+    "answerdate": "answer",
+    "enddate": "end",
+    "hangupdate": "end",
+}
 
 
 @dataclass(frozen=True)
@@ -111,7 +116,7 @@ class AsteriskCdr:
     raw_columns: ClassVar[str] = (
         "accountcode VARCHAR, src VARCHAR, dst VARCHAR, dcontext VARCHAR, clid VARCHAR, "
         "channel VARCHAR, dstchannel VARCHAR, lastapp VARCHAR, lastdata VARCHAR, "
-        "start TIMESTAMP, answer TIMESTAMP, \"end\" TIMESTAMP, duration INTEGER, billsec INTEGER, "
+        'start TIMESTAMP, answer TIMESTAMP, "end" TIMESTAMP, duration INTEGER, billsec INTEGER, '
         "disposition VARCHAR, amaflags VARCHAR, uniqueid VARCHAR, userfield VARCHAR, "
         "peeraccount VARCHAR, linkedid VARCHAR, sequence BIGINT, did VARCHAR"
     )
@@ -131,13 +136,22 @@ class AsteriskCdr:
         names = [c if c is not None else f"_skip{i}" for i, c in enumerate(layout.columns)]
         columns = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
         notes = [f"layout: {layout.name}"]
-        try:
-            _read_text(con, ctx, columns, layout.header, strict=True)
-        except duckdb.Error:
+        _read_text(con, ctx, columns, layout.header, strict=True)
+        good, bad = _counts(con)
+        if bad > max(1, good // 20):
             # Some DB exports write caller-ID names with unescaped quotes ("Name" <101>
-            # inside a quoted field); the strict reader gives up on the whole file there.
+            # inside a quoted field): the strict reader rejects most lines. A lenient read
+            # is kept only when it rejects fewer lines (it cannot see a surplus column).
+            con.execute("ALTER TABLE cdr_text RENAME TO cdr_text_strict")
+            con.execute("ALTER TABLE cdr_reject_errors RENAME TO cdr_reject_errors_strict")
             _read_text(con, ctx, columns, layout.header, strict=False)
-            notes.append("lenient quoting: the file has unescaped quotes inside fields")
+            if _counts(con)[1] < bad:
+                notes.append("lenient quoting: the file has unescaped quotes inside fields")
+                con.execute("DROP TABLE cdr_text_strict; DROP TABLE cdr_reject_errors_strict")
+            else:
+                con.execute("DROP TABLE cdr_text; DROP TABLE cdr_reject_errors")
+                con.execute("ALTER TABLE cdr_text_strict RENAME TO cdr_text")
+                con.execute("ALTER TABLE cdr_reject_errors_strict RENAME TO cdr_reject_errors")
         collect_csv_rejects(con, "cdr_reject_errors", "cdr_reject_scans")
         present = set(names)
 
@@ -160,20 +174,20 @@ class AsteriskCdr:
             f"""
             CREATE OR REPLACE TEMP TABLE cdr_typed AS
             SELECT row_no,
-                   {col('accountcode')} AS accountcode, {col('src')} AS src, {col('dst')} AS dst,
-                   {col('dcontext')} AS dcontext, {col('clid')} AS clid,
-                   {col('channel')} AS channel, {col('dstchannel')} AS dstchannel,
-                   {col('lastapp')} AS lastapp, {col('lastdata')} AS lastdata,
+                   {col("accountcode")} AS accountcode, {col("src")} AS src, {col("dst")} AS dst,
+                   {col("dcontext")} AS dcontext, {col("clid")} AS clid,
+                   {col("channel")} AS channel, {col("dstchannel")} AS dstchannel,
+                   {col("lastapp")} AS lastapp, {col("lastdata")} AS lastdata,
                    {ts(start)} AS start, {ts(answer)} AS answer_raw, {ts(end)} AS end_raw,
                    try_cast({duration} AS INTEGER) AS duration,
                    try_cast({billsec} AS INTEGER) AS billsec,
-                   upper({col('disposition')}) AS disposition, {col('amaflags')} AS amaflags,
-                   {col('uniqueid')} AS uniqueid, {col('userfield')} AS userfield,
-                   {col('peeraccount')} AS peeraccount, {col('linkedid')} AS linkedid,
-                   try_cast({col('sequence')} AS BIGINT) AS sequence, {col('did')} AS did,
+                   upper({col("disposition")}) AS disposition, {col("amaflags")} AS amaflags,
+                   {col("uniqueid")} AS uniqueid, {col("userfield")} AS userfield,
+                   {col("peeraccount")} AS peeraccount, {col("linkedid")} AS linkedid,
+                   try_cast({col("sequence")} AS BIGINT) AS sequence, {col("did")} AS did,
                    {start} AS start_text, {duration} AS duration_text, {billsec} AS billsec_text,
                    {answer} AS answer_text, {end} AS end_text,
-                   concat_ws(',', {', '.join(col(n) for n in names)}) AS line_text
+                   concat_ws(',', {", ".join(col(n) for n in names)}) AS line_text
             FROM cdr_text
             """
         )
@@ -182,8 +196,18 @@ class AsteriskCdr:
             "cdr_typed",
             1 if layout.header else 0,
             [
-                ("start", "start IS NULL", "start: not a time (YYYY-MM-DD HH:MM:SS): ", "start_text"),
-                ("start", "start < TIMESTAMP '1990-01-01'", "start: before 1990, not a call: ", "start_text"),
+                (
+                    "start",
+                    "start IS NULL",
+                    "start: not a time (YYYY-MM-DD HH:MM:SS): ",
+                    "start_text",
+                ),
+                (
+                    "start",
+                    "start < TIMESTAMP '1990-01-01'",
+                    "start: before 1990, not a call: ",
+                    "start_text",
+                ),
                 (
                     "duration",
                     "duration IS NULL OR duration < 0",
@@ -202,7 +226,12 @@ class AsteriskCdr:
                     "answer: not a time: ",
                     "answer_text",
                 ),
-                ("end", "end_text IS NOT NULL AND end_raw IS NULL", "end: not a time: ", "end_text"),
+                (
+                    "end",
+                    "end_text IS NOT NULL AND end_raw IS NULL",
+                    "end: not a time: ",
+                    "end_text",
+                ),
                 (
                     "billsec",
                     "billsec > duration",
@@ -212,7 +241,7 @@ class AsteriskCdr:
             ],
         )
         con.execute(
-            f"""
+            """
             CREATE OR REPLACE TEMP TABLE stage_cdr AS
             SELECT accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata,
                    start,
@@ -243,7 +272,15 @@ def _read_text(
                       delim=',', quote='"', escape='"', nullstr=['', 'NULL'],
                       store_rejects=true, rejects_table='cdr_reject_errors',
                       rejects_scan='cdr_reject_scans', strict_mode={str(strict).lower()},
-                      null_padding=false, parallel=true)
+                      null_padding=false, parallel=true, auto_detect=false)
         """,
         [str(ctx.path)],
     )
+
+
+def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM cdr_text),"
+        " (SELECT count(DISTINCT line) FROM cdr_reject_errors)"
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)

@@ -14,7 +14,11 @@ def like_any(expr: str, patterns: list[str]) -> str:
     """True when `expr` matches any SQL LIKE pattern, case-insensitively."""
     if not patterns:
         return "false"
-    return "(" + " OR ".join(f"{expr} ILIKE '{p.replace(chr(39), chr(39) * 2)}'" for p in patterns) + ")"
+    return (
+        "("
+        + " OR ".join(f"{expr} ILIKE '{p.replace(chr(39), chr(39) * 2)}'" for p in patterns)
+        + ")"
+    )
 
 
 def channel_peer(channel: str) -> str:

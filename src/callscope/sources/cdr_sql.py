@@ -72,13 +72,17 @@ def cdr_facts_sql(settings: Settings) -> dict[str, str]:
         WHERE r.dstchannel IS NOT NULL
            OR (r.lastapp IN ({vm_apps}) AND r.disposition = 'ANSWERED')
     """
+    long_number = settings.internal_number_max_digits + 1
     line_expr = {
         "did": "nullif(first.did, '')",
         "userfield": "nullif(first.userfield, '')",
         "dst": "first.dst",
-    }.get(settings.asterisk.cdr_line_field or "", "coalesce(nullif(first.did, ''), "
-          f"CASE WHEN regexp_full_match(first.dst, '\\+?[0-9]{{{settings.internal_number_max_digits + 1},}}')"
-          " THEN first.dst END)")
+    }.get(
+        settings.asterisk.cdr_line_field or "",
+        "coalesce(nullif(first.did, ''), "
+        f"CASE WHEN regexp_full_match(first.dst, '\\+?[0-9]{{{long_number},}}')"
+        " THEN first.dst END)",
+    )
     calls = f"""
         WITH r AS ({rows}),
         first AS (SELECT * FROM r WHERE pos = 1),
@@ -95,18 +99,18 @@ def cdr_facts_sql(settings: Settings) -> dict[str, str]:
                agg.started_at, agg.ended_at,
                nullif(first.src, '') AS caller, nullif(first.dst, '') AS callee,
                {line_expr} AS line,
-               CASE WHEN {is_extension('first.src_peer', settings)}
-                         AND NOT {is_trunk_tech('first.channel')}
+               CASE WHEN {is_extension("first.src_peer", settings)}
+                         AND NOT {is_trunk_tech("first.channel")}
                     THEN first.src_peer END AS origin_agent,
                agg.queue,
                CASE
                    WHEN agg.any_answer THEN NULL
                    WHEN last.dstchannel IS NOT NULL AND last.lastapp = 'Dial' THEN
-                       CASE WHEN {is_extension(channel_peer('last.dstchannel'), settings)}
+                       CASE WHEN {is_extension(channel_peer("last.dstchannel"), settings)}
                             THEN CASE WHEN agg.agents_rung > 1 OR last.lastdata LIKE '%&%'
                                       THEN 'ring_group' ELSE 'agent' END
                             ELSE 'external' END
-                   ELSE {stage_of('last.lastapp', 'last.dcontext', 'last.dst', settings)}
+                   ELSE {stage_of("last.lastapp", "last.dcontext", "last.dst", settings)}
                END AS end_stage,
                NULL::VARCHAR AS hangup_side,
                NULL::VARCHAR AS ivr_path,

@@ -17,7 +17,7 @@ _CSV_REASONS = {
     "MISSING COLUMNS": "too few fields",
     "TOO MANY COLUMNS": "too many fields",
     "INVALID ENCODING": "not valid text",
-    "UNQUOTED VALUE": "a quote in an unquoted field",
+    "UNQUOTED VALUE": "unterminated quote, the line may be cut short",
     "LINE SIZE OVER MAXIMUM": "line too long",
     "CAST": "wrong type",
     "INVALID STATE": "broken quoting",
