@@ -264,12 +264,14 @@ class AsteriskCdr:
 def _read_text(
     con: duckdb.DuckDBPyConnection, ctx: StageContext, columns: str, header: bool, *, strict: bool
 ) -> None:
+    # Database exports write NULL for a missing value; in Master.csv it is just text.
+    nulls = "['', 'NULL']" if header else "['']"
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE cdr_text AS
         SELECT row_number() OVER () AS row_no, *
         FROM read_csv(?, columns={{{columns}}}, header={str(header).lower()},
-                      delim=',', quote='"', escape='"', nullstr=['', 'NULL'],
+                      delim=',', quote='"', escape='"', nullstr={nulls},
                       store_rejects=true, rejects_table='cdr_reject_errors',
                       rejects_scan='cdr_reject_scans', strict_mode={str(strict).lower()},
                       null_padding=false, parallel=true, auto_detect=false)
