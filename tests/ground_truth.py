@@ -14,8 +14,11 @@ RESULTS = {
     "cancelled": "cancelled_answered_elsewhere",
     "caller_hung_up": "caller_hung_up",
 }
-OUTBOUND = {"outbound_answered": "answered", "outbound_no_answer": "no_answer",
-            "outbound_busy": "busy"}
+OUTBOUND = {
+    "outbound_answered": "answered",
+    "outbound_no_answer": "no_answer",
+    "outbound_busy": "busy",
+}
 
 
 def load_truth(folder: Path) -> list[dict[str, Any]]:
@@ -53,8 +56,11 @@ def differences(store: Store, truth: list[dict[str, Any]], *, talk: bool = True)
             found.append(f"{cid}: {c['direction']} missed={missed}, truth {t['counted_missed']}")
         if c["answered_by"] != t["answered_by"]:
             found.append(f"{cid}: answered_by {c['answered_by']} != {t['answered_by']}")
-        ours = [(leg["agent"], leg["result"]) for leg in legs.get(key, [])
-                if leg["destination_kind"] == "agent"]
+        ours = [
+            (leg["agent"], leg["result"])
+            for leg in legs.get(key, [])
+            if leg["destination_kind"] == "agent"
+        ]
         want_legs = [(r["agent"], RESULTS[r["result"]]) for r in t["agents_rung"]]
         if sorted(ours) != sorted(want_legs):
             found.append(f"{cid}: legs {sorted(ours)} != {sorted(want_legs)}")

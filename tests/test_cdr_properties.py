@@ -34,17 +34,31 @@ def cdr_rows(draw: st.DrawFn) -> list[list[str]]:
         end = start + timedelta(seconds=duration)
         answer = end - timedelta(seconds=billsec) if answered else None
         linked = f"{1700000000 + draw(st.integers(0, 3))}.{draw(st.integers(0, 2))}"
-        rows.append([
-            draw(text), draw(st.from_regex(r"\+?[0-9]{3,12}", fullmatch=True)),
-            draw(st.from_regex(r"[0-9]{2,11}", fullmatch=True)), draw(text), draw(text),
-            f"PJSIP/trunk-{i:08x}", draw(st.sampled_from(["", f"PJSIP/10{i}-{i:08x}"])),
-            draw(st.sampled_from(["Dial", "Queue", "Hangup"])), draw(text),
-            start.strftime("%Y-%m-%d %H:%M:%S"),
-            answer.strftime("%Y-%m-%d %H:%M:%S") if answer else "",
-            end.strftime("%Y-%m-%d %H:%M:%S"), str(duration), str(billsec),
-            "ANSWERED" if answered else draw(st.sampled_from(["NO ANSWER", "BUSY", "FAILED"])),
-            "DOCUMENTATION", f"{linked}{i}", draw(text), "", linked, str(i),
-        ])
+        rows.append(
+            [
+                draw(text),
+                draw(st.from_regex(r"\+?[0-9]{3,12}", fullmatch=True)),
+                draw(st.from_regex(r"[0-9]{2,11}", fullmatch=True)),
+                draw(text),
+                draw(text),
+                f"PJSIP/trunk-{i:08x}",
+                draw(st.sampled_from(["", f"PJSIP/10{i}-{i:08x}"])),
+                draw(st.sampled_from(["Dial", "Queue", "Hangup"])),
+                draw(text),
+                start.strftime("%Y-%m-%d %H:%M:%S"),
+                answer.strftime("%Y-%m-%d %H:%M:%S") if answer else "",
+                end.strftime("%Y-%m-%d %H:%M:%S"),
+                str(duration),
+                str(billsec),
+                "ANSWERED" if answered else draw(st.sampled_from(["NO ANSWER", "BUSY", "FAILED"])),
+                "DOCUMENTATION",
+                f"{linked}{i}",
+                draw(text),
+                "",
+                linked,
+                str(i),
+            ]
+        )
     return rows
 
 
@@ -54,7 +68,9 @@ def write(rows: list[list[str]]) -> bytes:
     return buf.getvalue().encode()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=cdr_rows(), order=st.randoms(use_true_random=False))
 def test_rows_read_back_and_shuffling_keeps_the_calls(
     tmp_path: Path, rows: list[list[str]], order: object
@@ -78,8 +94,9 @@ def test_rows_read_back_and_shuffling_keeps_the_calls(
             keys = {r[19] for r in variant}
             calls = store.con.execute("SELECT call_id FROM calls ORDER BY 1").fetchall()
             assert sorted(c for (c,) in calls) == sorted(keys)
-            results.append(store.con.execute(
-                "SELECT * EXCLUDE (leg_no) FROM legs ORDER BY ALL").fetchall())
+            results.append(
+                store.con.execute("SELECT * EXCLUDE (leg_no) FROM legs ORDER BY ALL").fetchall()
+            )
     assert results[0] == results[1]
 
 

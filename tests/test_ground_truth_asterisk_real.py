@@ -8,11 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ground_truth import differences, load_truth
 
 from callscope.importer import import_files
 from callscope.settings import Settings
 from callscope.store import Store
+from ground_truth import differences, load_truth
 
 # What Master.csv alone cannot know: calls answered first by the IVR count IVR and queue time in
 # every later row's billsec, so talk is too long, and two short calls look answered.

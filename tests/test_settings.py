@@ -45,7 +45,9 @@ def test_environment_overrides_file_and_options_override_both(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "callscope.toml"
-    config.write_text('region = "UA"\ntimezone = "Europe/Kyiv"\n[agents]\n101 = { name = "Anna" }\n')
+    config.write_text(
+        'region = "UA"\ntimezone = "Europe/Kyiv"\n[agents]\n101 = { name = "Anna" }\n'
+    )
     monkeypatch.setenv("CALLSCOPE_REGION", "RU")
     settings = load_settings(config, timezone="Europe/Moscow")
     assert (settings.region, settings.timezone) == ("RU", "Europe/Moscow")
