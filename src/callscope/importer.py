@@ -199,7 +199,15 @@ def _stage_and_store(
     con.execute("BEGIN TRANSACTION")
     try:
         result = _store_staged(
-            con, source, prepared, settings, ctx, staged.table, staged.rows_read, staged.notes
+            con,
+            source,
+            prepared,
+            settings,
+            ctx,
+            staged.table,
+            staged.rows_read,
+            staged.notes,
+            staged.header_lines,
         )
         con.execute("COMMIT")
     except BaseException:
@@ -217,6 +225,7 @@ def _store_staged(
     stage: str,
     rows_read: int,
     notes: list[str],
+    header_lines: int = 0,
 ) -> FileResult:
     tenant = settings.tenant
     display = prepared.display_name
@@ -241,8 +250,8 @@ def _store_staged(
     dupes = con.execute(
         f"""
         INSERT INTO stage_rejects
-        SELECT {line_number_sql("s.row_no", ctx.header_lines)}, NULL,
-               NULL, 'duplicate of line ' || {line_number_sql("f.first_row", ctx.header_lines)}
+        SELECT {line_number_sql("s.row_no", header_lines)}, NULL,
+               NULL, 'duplicate of line ' || {line_number_sql("f.first_row", header_lines)}
         FROM {stage} s
         JOIN (SELECT record_key, min(row_no) AS first_row FROM {stage} GROUP BY 1) f
           USING (record_key)
@@ -340,10 +349,12 @@ def _assemble_new(
             SELECT DISTINCT coalesce(l.call_key, nk.k) AS call_id
             FROM nk LEFT JOIN key_links l ON l.tenant = '{tenant}' AND l.alias_key = nk.k
         )
-        SELECT call_id AS k FROM resolved
-        UNION SELECT alias_key FROM key_links
-              WHERE tenant = '{tenant}' AND call_key IN (SELECT call_id FROM resolved)
-        UNION SELECT k FROM nk
+        SELECT * FROM (
+            SELECT call_id AS k FROM resolved
+            UNION SELECT alias_key FROM key_links
+                  WHERE tenant = '{tenant}' AND call_key IN (SELECT call_id FROM resolved)
+            UNION SELECT k FROM nk
+        ) WHERE k IS NOT NULL
         """
     )
     raw_of: dict[str, str] = {}

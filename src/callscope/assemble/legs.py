@@ -40,7 +40,8 @@ kept AS (
         WHERE h.tenant = l.tenant AND h.call_id = l.call_id AND h.priority > l.priority
           AND h.destination_kind = l.destination_kind
           AND h.agent_id IS NOT DISTINCT FROM l.agent_id
-          AND h.ring_started_at <= coalesce(l.ended_at, l.ring_started_at)
+          AND coalesce(h.ring_started_at, h.answered_at, h.ended_at)
+              <= coalesce(l.ended_at, l.ring_started_at)
                                    + INTERVAL {OVERLAP_TOLERANCE_S} SECOND
           AND coalesce(h.ended_at, h.ring_started_at) >= l.ring_started_at
                                    - INTERVAL {OVERLAP_TOLERANCE_S} SECOND)

@@ -194,7 +194,7 @@ class AsteriskCdr:
         move_bad_rows(
             con,
             "cdr_typed",
-            1 if layout.header else 0,
+            int(layout.header),
             [
                 (
                     "start",
@@ -255,7 +255,9 @@ class AsteriskCdr:
             """
         )
         row = con.execute("SELECT count(*) FROM stage_cdr").fetchone()
-        return StageResult("stage_cdr", int(row[0]) if row else 0, notes)
+        return StageResult(
+            "stage_cdr", int(row[0]) if row else 0, notes, header_lines=int(layout.header)
+        )
 
     def facts_sql(self, settings: Settings | None = None) -> dict[str, str]:
         return cdr_facts_sql(settings or Settings())

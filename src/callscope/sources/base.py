@@ -55,7 +55,6 @@ class StageContext:
     display_name: str  # how messages name the file (the user's path)
     import_id: int
     head: str = ""  # the file's first 64 KiB, decoded: enough to recognise a column layout
-    header_lines: int = 0  # lines before the first data row (set by a source that knows)
     mapping: Path | None = None  # the mapping file, for mapped-csv
 
 
@@ -67,6 +66,7 @@ class StageResult:
     table: str
     rows_read: int
     notes: list[str] = field(default_factory=list)
+    header_lines: int = 0  # lines before the first data row, so rejects point at the right line
 
 
 class Source(Protocol):
