@@ -13,16 +13,21 @@ import phonenumbers
 
 _WITHHELD = {"anonymous", "unknown", "private", "restricted", "unavailable", "withheld"}
 _KEEP = re.compile(r"[^0-9+]")
+_LETTERS = re.compile(r"[^\W\d_]")
 
 
 def to_e164(raw: str | None, region: str, max_internal_digits: int) -> str | None:
     """E.164 for a number as a PBX wrote it (`89161234567`, `+7 916 ...`, `0079161234567`),
-    None for extensions, withheld and impossible numbers."""
+    None for extensions, withheld and impossible numbers; an identity with letters as it is."""
     if raw is None:
         return None
     text = raw.strip()
     if not text or text.lower() in _WITHHELD:
         return None
+    if _LETTERS.search(text):
+        # Not a phone number but still a customer's identity (a CRM or bank customer id,
+        # `customer:3374691`): kept verbatim so repeat callers are still recognised.
+        return text
     digits = _KEEP.sub("", text)
     if digits.startswith("00"):
         digits = "+" + digits[2:]

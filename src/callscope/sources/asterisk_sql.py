@@ -53,9 +53,8 @@ def stage_of(app: str, context: str, exten: str, settings: Settings) -> str:
             THEN 'voicemail'
         WHEN {like_any(context, a.after_hours_contexts)} THEN 'after_hours'
         WHEN {app} = 'Queue' THEN 'queue'
-        WHEN {exten} IN ({quote_list(a.invalid_extens)})
-             AND NOT ({like_any(context, a.ivr_contexts)}) THEN 'invalid_destination'
+        WHEN {exten} IN ({quote_list(a.invalid_extens)}) THEN 'invalid_destination'
         WHEN {app} IN ({quote_list(a.ivr_apps)}) OR {like_any(context, a.ivr_contexts)}
-             OR {exten} IN ({quote_list(a.invalid_extens)}) THEN 'ivr'
+            THEN 'ivr'
         WHEN {app} IN ('Congestion', 'Zapateller') THEN 'invalid_destination'
         ELSE NULL END"""
