@@ -119,19 +119,21 @@ class FieldSpec(BaseModel):
 class CsvOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    delimiter: str = Field(default=",", description='One character; "tab" or "\\t" for tabs')
+    delimiter: str = Field(
+        default=",",
+        description='One character, "tab", or "auto" (the commonest of , ; tab | in the header)',
+    )
     header: bool = True
     columns: list[str] | None = Field(default=None, description="Names for a headerless file")
     skip: int = Field(default=0, ge=0, description="Lines before the header (titles, notes)")
     quote: str = Field(default='"', description='Quote character; "" when values are never quoted')
-    encoding: Literal["auto", "utf-8", "cp1251"] = "auto"
     trim: bool = Field(default=False, description="Strip spaces around every value")
 
     @field_validator("delimiter")
     @classmethod
     def _one_char(cls, value: str) -> str:
         value = "\t" if value in {"tab", "\\t"} else value
-        if len(value) != 1:
+        if len(value) != 1 and value != "auto":
             raise ValueError(f"delimiter must be one character (or 'tab'), not {value!r}")
         return value
 
@@ -255,7 +257,9 @@ class FieldSql:
         elif spec.date is not None and spec.time is not None:
             time_col = self._col(spec.time)
             if spec.null:
-                time_col = f"CASE WHEN {time_col} IN ({_in_list(spec.null)}) THEN NULL ELSE {time_col} END"
+                time_col = (
+                    f"CASE WHEN {time_col} IN ({_in_list(spec.null)}) THEN NULL ELSE {time_col} END"
+                )
             return f"({self._col(spec.date)} || ' ' || {time_col})"
         else:
             return "coalesce(" + ", ".join(self._source(alt) for alt in spec.first or []) + ")"
@@ -278,7 +282,9 @@ class FieldSql:
 
     def formats(self, field: str) -> list[str]:
         spec = self.mapping.fields.get(field)
-        return (spec.format if spec is not None and spec.format else None) or self.mapping.time_format
+        return (
+            spec.format if spec is not None and spec.format else None
+        ) or self.mapping.time_format
 
     def typed(self, field: str, text: str) -> str:
         """SQL converting the text column `text` (already computed) to the field's type."""
