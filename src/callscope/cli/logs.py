@@ -1,7 +1,4 @@
-"""The `callscope` command: each command opens the store and calls one library function.
-
-Library errors (CallscopeError) become one line on stderr and a non-zero exit, never a traceback.
-"""
+"""Commands over imported logs: `import`, `calls`, `summary`, `rejects`."""
 
 from __future__ import annotations
 
@@ -14,62 +11,23 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from callscope.calllog import CallFilter, list_calls
+from callscope.cli.common import DbOpt, FormatOpt, OutputFormat, TzOpt, app, err, out
+from callscope.cli.common import load_cli_settings as _settings
 from callscope.errors import CallscopeError
 from callscope.importer import import_files
 from callscope.metrics.summary import call_summary
-from callscope.settings import Settings, load_settings
+from callscope.settings import Settings
 from callscope.sources import FORMATS
 from callscope.store import open_store
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="callscope: missed calls, callbacks and agent figures from what your PBX records.",
-)
-out = Console()
-err = Console(stderr=True)
-
-
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 class Outcome(StrEnum):
     answered = "answered"
     missed = "missed"
-
-
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="callscope.toml (default: $CALLSCOPE_CONFIG or ./callscope.toml)"
-    ),
-]
-DbOpt = Annotated[Path | None, typer.Option("--db", help="Database file (default from config)")]
-TzOpt = Annotated[
-    str | None, typer.Option("--tz", help="Time zone of the logs and reports (default from config)")
-]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv")]
-
-
-class State:
-    config: Path | None = None
-
-
-@app.callback()
-def _root(config: ConfigOpt = None) -> None:
-    State.config = config
-
-
-def _settings(db: Path | None = None, tz: str | None = None) -> Settings:
-    return load_settings(State.config, db=db, timezone=tz)
 
 
 @app.command("import")
@@ -327,11 +285,3 @@ def rejects_command(
         for r in rows:
             table.add_row(Path(r["file"]).name, str(r["line_no"]), r["field"] or "", r["reason"])
         out.print(table)
-
-
-def main() -> None:
-    try:
-        app()
-    except CallscopeError as exc:
-        err.print(f"[red]error:[/red] {exc}", highlight=False)
-        sys.exit(exc.exit_code)

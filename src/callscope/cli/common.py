@@ -1,0 +1,54 @@
+"""What every `callscope` command shares: the Typer app, consoles, the common options and the
+settings they load. Commands live in modules named for what they do and register on `app`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from callscope.settings import Settings, load_settings
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="callscope: missed calls, callbacks and agent figures from what your PBX records.",
+)
+out = Console()
+err = Console(stderr=True)
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", help="callscope.toml (default: $CALLSCOPE_CONFIG or ./callscope.toml)"
+    ),
+]
+DbOpt = Annotated[Path | None, typer.Option("--db", help="Database file (default from config)")]
+TzOpt = Annotated[
+    str | None, typer.Option("--tz", help="Time zone of the logs and reports (default from config)")
+]
+FormatOpt = Annotated[OutputFormat, typer.Option("--format", help="table, json or csv")]
+
+
+class State:
+    config: Path | None = None
+
+
+@app.callback()
+def _root(config: ConfigOpt = None) -> None:
+    State.config = config
+
+
+def load_cli_settings(db: Path | None = None, tz: str | None = None) -> Settings:
+    """Settings from the --config file (or its defaults) with the command's overrides."""
+    return load_settings(State.config, db=db, timezone=tz)
