@@ -25,6 +25,7 @@ class MetricFilter:
     agents: tuple[str, ...] = ()
     lines: tuple[str, ...] = ()
     queues: tuple[str, ...] = ()
+    numbers: tuple[str, ...] = ()  # customers' numbers, E.164 (one customer's history)
     direction: str | None = None  # inbound | outbound | internal
 
 
