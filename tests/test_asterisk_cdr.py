@@ -130,3 +130,31 @@ def test_layouts_are_told_apart_by_content() -> None:
     assert layout.columns[16] == "uniqueid"
     with_userfield = classic.replace('"DOCUMENTATION"', '"DOCUMENTATION","sales"')
     assert detect_layout(with_userfield, "f").columns[16] == "userfield"
+
+
+@pytest.mark.parametrize(
+    ("zone", "local", "utc"),
+    [
+        # One offset over the whole file: converted by subtraction.
+        ("Europe/Moscow", ["2026-01-12 10:00:00", "2026-07-12 10:00:00"],
+         ["2026-01-12 07:00:00", "2026-07-12 07:00:00"]),
+        # A file across the spring-forward night: every time goes through the zone's rules.
+        ("Europe/Berlin", ["2026-03-28 12:00:00", "2026-03-30 12:00:00"],
+         ["2026-03-28 11:00:00", "2026-03-30 10:00:00"]),
+        ("Europe/Berlin", ["2026-07-01 12:00:00", "2026-07-02 23:30:00"],
+         ["2026-07-01 10:00:00", "2026-07-02 21:30:00"]),
+    ],
+)  # fmt: skip
+def test_local_times_become_utc_across_summer_time(
+    store: Store, tmp_path: Path, zone: str, local: list[str], utc: list[str]
+) -> None:
+    lines = [
+        f'"","+79161110001","101","from-pstn","","PJSIP/trunk-01","PJSIP/101-02","Dial",'
+        f'"PJSIP/101,20","{t}","{t}","{t}",0,0,"ANSWERED","DOCUMENTATION","{i}.1","","","{i}.1",1'
+        for i, t in enumerate(local)
+    ]
+    import_text(store, tmp_path, "\n".join(lines), settings=Settings(timezone=zone))
+    got = store.con.execute(
+        "SELECT strftime(start, '%Y-%m-%d %H:%M:%S') FROM raw_asterisk_cdr_v1 ORDER BY row_no"
+    )
+    assert [r[0] for r in got.fetchall()] == utc

@@ -14,14 +14,14 @@ from typing import Any
 import duckdb
 import pytest
 
+from callscope.assemble import facts_of
 from callscope.errors import InputFormatError
 from callscope.importer import import_files
 from callscope.settings import Settings
 from callscope.sources.asterisk_cel import AsteriskCel
 from callscope.sources.asterisk_cel_layout import detect_layout
-from callscope.sources.base import StageContext
-from callscope.sources.staging import STAGE_REJECTS_DDL
 from callscope.store import Store
+from callscope.testing import StagedFile
 
 
 def write(tmp: Path, text: str, name: str = "cel.csv") -> Path:
@@ -33,22 +33,11 @@ def write(tmp: Path, text: str, name: str = "cel.csv") -> Path:
 
 
 def cel_facts(path: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
-    """Stage one file and run the CEL facts over it, as the importer and assembler would."""
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(STAGE_REJECTS_DDL)
-    source = AsteriskCel()
-    ctx = StageContext(
-        tenant="t", timezone=settings.timezone, settings=settings, path=path,
-        display_name=path.name, import_id=1,
-    )  # fmt: skip
-    staged = source.stage(con, ctx)
-    con.execute(
-        f"CREATE TABLE raw AS SELECT *, 't' AS tenant, 1::BIGINT AS import_id FROM {staged.table}"
-    )
-    for view, sql in source.facts_sql(settings).items():
-        con.execute(f"CREATE TABLE {view} AS {sql.replace('{raw}', 'raw')}")
-    return con
+    """Stage one file and keep each CEL facts view as a table, as the assembler reads them."""
+    staged = StagedFile(AsteriskCel(), path, timezone=settings.timezone, settings=settings)
+    for view, sql in facts_of(staged.source, settings).items():
+        staged.con.execute(f"CREATE TABLE {view} AS {sql.replace('{raw}', 'raw')}")
+    return staged.con
 
 
 def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:

@@ -8,21 +8,18 @@ for exact row and reject counts, and the real Asterisk 22 run against its script
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 from callscope.errors import InputFormatError
 from callscope.importer import import_files
 from callscope.settings import Settings
 from callscope.sources.asterisk_queue_log import AsteriskQueueLog
-from callscope.sources.base import StageContext, StageResult
-from callscope.sources.staging import STAGE_REJECTS_DDL
 from callscope.store import Store
+from callscope.testing import StagedFile
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pbx-samples"
 REAL = SAMPLES / "asterisk-real"
@@ -35,16 +32,11 @@ def at(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, UTC).replace(tzinfo=None)
 
 
-@dataclass
-class Staged:
-    con: duckdb.DuckDBPyConnection
-    result: StageResult
+class Staged(StagedFile):
+    """queue_log lines staged alone, read back as facts."""
 
     def facts(self, view: str, order: str = "1") -> list[dict[str, Any]]:
-        sql = SOURCE.facts_sql()[view].replace("{raw}", "raw_ql")
-        cur = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY {order}")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return super().facts(view, order)
 
     def legs(self) -> list[tuple[Any, ...]]:
         """(agent, result, ring start, answered, ended, talk) in ring order."""
@@ -65,23 +57,10 @@ class Staged:
 
 
 def stage_file(path: Path, timezone: str = "Europe/Moscow") -> Staged:
-    con = duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(STAGE_REJECTS_DDL)
-    ctx = StageContext(
-        tenant="t1",
-        timezone=timezone,
+    return Staged(
+        SOURCE, path, timezone=timezone, tenant="t1", raw="raw_ql", display_name=str(path),
         settings=Settings(timezone=timezone),
-        path=path,
-        display_name=str(path),
-        import_id=1,
-    )
-    result = SOURCE.stage(con, ctx)
-    con.execute(
-        f"CREATE TABLE raw_ql AS SELECT *, 't1' AS tenant, 1::BIGINT AS import_id "
-        f"FROM {result.table}"
-    )
-    return Staged(con, result)
+    )  # fmt: skip
 
 
 def stage(tmp_path: Path, text: str, name: str = "queue_log", tz: str = "Europe/Moscow") -> Staged:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import duckdb
 import pytest
 
 from callscope.errors import InputFormatError
 from callscope.importer import import_files
 from callscope.settings import Settings
-from callscope.sources.base import StageContext
 from callscope.sources.freeswitch import FreeswitchCdr
-from callscope.sources.staging import STAGE_REJECTS_DDL
 from callscope.store import Store
+from callscope.testing import StagedFile, write_text
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "pbx-samples" / "freeswitch-cdr"
 SOURCE = FreeswitchCdr()
@@ -29,36 +26,12 @@ B = "bbbbbbbb-0000-4000-8000-00000000000b"
 B2 = "bbbbbbbb-0000-4000-8000-0000000000b2"
 
 
-class Staged:
-    """Records staged into an in-memory DuckDB, with the facts the source derives from them."""
-
-    def __init__(self, path: Path, timezone: str = "Europe/Moscow") -> None:
-        self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(STAGE_REJECTS_DDL)
-        ctx = StageContext("t", timezone, Settings(), path, path.name, 1)
-        self.result = SOURCE.stage(self.con, ctx)
-        self.con.execute(
-            f"CREATE TABLE raw AS SELECT *, 't' AS tenant, 1::BIGINT AS import_id "
-            f"FROM {self.result.table}"
-        )
-
-    def facts(self, view: str) -> list[dict[str, Any]]:
-        sql = SOURCE.facts_sql(Settings())[view].replace("{raw}", "raw")
-        cur = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY ALL")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-    def rejects(self) -> list[tuple[Any, ...]]:
-        return self.con.execute(
-            "SELECT line_no, field, reason FROM stage_rejects ORDER BY line_no"
-        ).fetchall()
+def stage_file(path: Path, timezone: str = "Europe/Moscow") -> StagedFile:
+    return StagedFile(SOURCE, path, timezone=timezone)
 
 
-def stage_text(tmp_path: Path, text: str, name: str = "Master.csv") -> Staged:
-    path = tmp_path / name
-    path.write_text("\n".join(line.strip() for line in text.strip().splitlines()) + "\n")
-    return Staged(path)
+def stage_text(tmp_path: Path, text: str, name: str = "Master.csv") -> StagedFile:
+    return stage_file(write_text(tmp_path / name, text))
 
 
 def test_csv_a_and_b_leg_are_one_call_and_the_b_leg_is_the_agent_leg(tmp_path: Path) -> None:
@@ -247,7 +220,7 @@ def test_sniff_tells_freeswitch_records_from_others() -> None:
 
 
 def test_real_cdr_csv_sample_with_a_call_repeated_three_times() -> None:
-    staged = Staged(SAMPLES / "cdr_csv_Master_2020.csv", timezone="Asia/Shanghai")
+    staged = stage_file(SAMPLES / "cdr_csv_Master_2020.csv", timezone="Asia/Shanghai")
     assert staged.rejects() == []
     assert staged.result.rows_read == 10
     assert staged.con.execute("SELECT count(DISTINCT record_key) FROM raw").fetchone() == (9,)
@@ -284,7 +257,7 @@ def test_real_cdr_csv_sample_with_a_call_repeated_three_times() -> None:
     ],
 )
 def test_real_json_cdr_samples(name: str, call_key: str, agent: str, talk_s: float) -> None:
-    staged = Staged(SAMPLES / name)
+    staged = stage_file(SAMPLES / name)
     assert staged.rejects() == []
     [call] = staged.facts("call_facts")
     assert (call["call_key"], call["caller"], call["origin_agent"]) == (call_key, "1001", "1001")

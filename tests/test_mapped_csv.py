@@ -22,6 +22,7 @@ from callscope.sources.mapped_csv import MappedCsv
 from callscope.sources.mapping import load_mapping
 from callscope.sources.staging import STAGE_REJECTS_DDL
 from callscope.store import Store
+from callscope.testing import StagedFile, write_text
 
 REPO = Path(__file__).resolve().parents[1]
 BANK_MAPPING = REPO / "mappings" / "anonymous-bank.toml"
@@ -30,36 +31,11 @@ BANK_CSV = BANK / "anonymous_bank_1999_9months.csv.gz"
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
-    path = tmp_path / name
-    path.write_text("\n".join(line.strip() for line in text.strip().splitlines()) + "\n")
-    return path
+    return write_text(tmp_path / name, text)
 
 
-class Staged:
-    """A file staged through a mapping into an in-memory DuckDB, and the facts derived."""
-
-    def __init__(self, path: Path, mapping: Path, timezone: str = "Europe/Moscow") -> None:
-        self.con = duckdb.connect()
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.con.execute(STAGE_REJECTS_DDL)
-        self.source = MappedCsv(mapping=mapping)
-        ctx = StageContext("t", timezone, Settings(), path, path.name, 1)
-        self.result = self.source.stage(self.con, ctx)
-        self.con.execute(
-            f"CREATE TABLE raw AS SELECT *, 't' AS tenant, 1::BIGINT AS import_id "
-            f"FROM {self.result.table}"
-        )
-
-    def facts(self, view: str) -> list[dict[str, Any]]:
-        sql = self.source.facts_sql()[view].replace("{raw}", "raw")
-        cur = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY ALL")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
-
-    def rejects(self) -> list[tuple[Any, ...]]:
-        return self.con.execute(
-            "SELECT line_no, field, reason FROM stage_rejects ORDER BY line_no"
-        ).fetchall()
+def stage_mapped(path: Path, mapping: Path, timezone: str = "Europe/Moscow") -> StagedFile:
+    return StagedFile(MappedCsv(mapping=mapping), path, timezone=timezone)
 
 
 BANK_HEADER = (
@@ -83,7 +59,7 @@ def test_bank_rows_served_abandoned_in_queue_and_in_vru_phantom_and_midnight(
         AA0102,1000,123,1,NE,990105,23:58:00,23:58:10,10,23:58:10,0:00:40,150,AGENT,0:00:39,0:05:00,261,DANA
         """,
     )
-    staged = Staged(path, BANK_MAPPING)
+    staged = stage_mapped(path, BANK_MAPPING)
     assert staged.rejects() == []
     assert staged.result.rows_read == 5
     assert any("1 rows mapped to outcome 'ignore'" in n for n in staged.result.notes)
@@ -154,7 +130,7 @@ def test_one_row_per_leg_export_groups_legs_into_calls(tmp_path: Path) -> None:
         c2;01.03.2024;11:00:00;out;101;+15550111;101;answered;0;45
         """,
     )
-    staged = Staged(path, mapping)
+    staged = stage_mapped(path, mapping)
     assert staged.rejects() == []
     calls = {c["call_key"]: c for c in staged.facts("call_facts")}
     assert (calls["c1"]["started_at"], calls["c1"]["origin_agent"], calls["c1"]["end_stage"]) == (
@@ -185,12 +161,14 @@ def test_rows_the_mapping_cannot_use_are_rejects_naming_the_field(tmp_path: Path
         c6;01.03.2024;10:00:00;in;+15550100;5550199
         """,
     )
-    staged = Staged(path, mapping)
+    staged = stage_mapped(path, mapping)
     assert staged.rejects() == [
         (3, "started_at", "started_at: '01.03.2024 25:61:00' is not a time (formats: %d.%m.%Y %H:%M:%S)"),
         (4, "call_key", "call_key is empty"),
         (5, "outcome", "outcome: 'transferred' is not one of answered, abandoned, no_answer, busy, "
-         "voicemail, after_hours, invalid_destination, failed, ignore; map it under [values.outcome]"),
+         "voicemail, after_hours, invalid_destination, failed, ignore, timeout, exit_key, "
+         "join_empty, leave_empty, full, callback_requested, external_forward; "
+         "map it under [values.outcome]"),
         (6, "talk_s", "talk_s: 'long' is not a number of seconds or [H:]MM:SS"),
         (7, "Agent", "too few fields (Agent): Expected Number of Columns: 10 Found: 6"),
     ]  # fmt: skip
@@ -227,7 +205,7 @@ def test_headerless_file_with_title_lines_and_named_columns(tmp_path: Path) -> N
         x2,2024-03-01 10:05:00,+15550101,abandoned
         """,
     )
-    staged = Staged(path, mapping, timezone="UTC")
+    staged = stage_mapped(path, mapping, timezone="UTC")
     assert staged.rejects() == []
     facts = [(c["call_key"], c["started_at"], c["end_stage"]) for c in staged.facts("call_facts")]
     assert facts == [
@@ -241,7 +219,7 @@ def test_a_column_the_file_lacks_is_named(tmp_path: Path) -> None:
     mapping = write(tmp_path, "cloud.toml", CLOUD_MAPPING)
     path = write(tmp_path, "h.csv", "Call ID;Date;Time;From\nc1;01.03.2024;10:00:00;+15550100")
     with pytest.raises(InputFormatError, match=r"no column 'To' \(named by fields.callee"):
-        Staged(path, mapping)
+        stage_mapped(path, mapping)
 
 
 def test_sql_over_a_missing_column_is_named(tmp_path: Path) -> None:
@@ -250,7 +228,7 @@ def test_sql_over_a_missing_column_is_named(tmp_path: Path) -> None:
     )
     path = write(tmp_path, "h.csv", "id,start\n1,2024-03-01 10:00:00")
     with pytest.raises(InputFormatError, match=r"fields\.call_key .* does not fit the file"):
-        Staged(path, mapping)
+        stage_mapped(path, mapping)
 
 
 @pytest.mark.parametrize(
@@ -310,7 +288,7 @@ def bank_months(con: duckdb.DuckDBPyConnection, path: Path, delim: str) -> list[
 
 @pytest.mark.slow
 def test_bank_nine_months_stage_every_row() -> None:
-    staged = Staged(BANK_CSV, BANK_MAPPING)
+    staged = stage_mapped(BANK_CSV, BANK_MAPPING)
     assert staged.rejects() == []
     assert staged.result.rows_read == 318_286
     counts = staged.con.execute(
@@ -374,7 +352,7 @@ def test_raw_monthly_files_reject_exactly_the_16_field_lines(
     month: str, rows: int, broken_lines: list[int]
 ) -> None:
     path = BANK / "raw" / f"{month}.txt.gz"
-    staged = Staged(path, BANK_MAPPING)
+    staged = stage_mapped(path, BANK_MAPPING)
     rejects = staged.rejects()
     assert [r[0] for r in rejects] == broken_lines
     assert all(

@@ -8,7 +8,8 @@ grown since, adds only what is new and re-assembles only the calls it touches.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,11 +25,16 @@ from callscope.sources.staging import STAGE_REJECTS_DDL, line_number_sql
 from callscope.store import Store
 
 Progress = Callable[[str, int, int], None]
+# DuckDB's own default is 80 % of RAM; an import spills to disk beyond this instead, so a
+# 10M-row file does not take the memory of a machine it shares with the dashboard and others.
+IMPORT_MEMORY_LIMIT = 6 * 2**30
 PROVENANCE = "tenant VARCHAR, import_id BIGINT, record_key UBIGINT, row_no BIGINT"
 
 
 @dataclass
 class FileResult:
+    """One file (or live batch): `calls` is how many calls its new records made or changed."""
+
     file: str
     format: str
     status: str  # imported | unchanged | failed
@@ -43,8 +49,13 @@ class FileResult:
 
 @dataclass
 class ImportSummary:
+    """What one `import_files` run did. Per-file figures are summed by the properties; the
+    store-wide figures are counted after the last file."""
+
     files: list[FileResult] = field(default_factory=list)
-    agent_states: int = 0
+    agent_states: int = 0  # agent_states rows of the tenant, rebuilt after the files
+    total_calls: int = 0  # calls of the tenant in the store afterwards (not just this run's)
+    legs: int = 0  # legs of the tenant in the store afterwards
 
     @property
     def records_read(self) -> int:
@@ -59,15 +70,13 @@ class ImportSummary:
         return sum(f.rejects for f in self.files)
 
     @property
-    def calls(self) -> int:
+    def calls_assembled(self) -> int:
+        """Calls (re-)assembled by this run: a call that two files touch counts twice."""
         return sum(f.calls for f in self.files)
 
     @property
     def failed(self) -> list[FileResult]:
         return [f for f in self.files if f.status == "failed"]
-
-    legs: int = 0
-    total_calls: int = 0
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, source: Source) -> None:
@@ -93,7 +102,11 @@ def import_files(
     `failed`, with the reason) and does not stop the others."""
     summary = ImportSummary()
     con = store.con
-    with tempfile.TemporaryDirectory(prefix="callscope-") as work:
+    limit = min(_setting_bytes(con, "memory_limit"), IMPORT_MEMORY_LIMIT)
+    with (
+        tempfile.TemporaryDirectory(prefix="callscope-") as work,
+        engine_settings(con, memory_limit=f"{limit // 2**20}MiB"),
+    ):
         for index, path in enumerate(paths):
             if progress:
                 progress(str(path), index, len(paths))
@@ -171,6 +184,22 @@ def _import_one(
     return _stage_and_store(con, source, prepared, settings, mapping)
 
 
+@dataclass(frozen=True)
+class Batch:
+    """Where a batch of raw records came from, as the `imports` table records it."""
+
+    import_id: int
+    file: str  # the user's path, or the live origin (e.g. `live:asterisk-ami`)
+    sha256: str
+    size_bytes: int = 0
+    encoding: str | None = None
+
+
+def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()
+    return int(row[0]) if row else 1
+
+
 def _stage_and_store(
     con: duckdb.DuckDBPyConnection,
     source: Source,
@@ -178,76 +207,205 @@ def _stage_and_store(
     settings: Settings,
     mapping: Path | None,
 ) -> FileResult:
-    tenant = settings.tenant
-    display = prepared.display_name
-    row = con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM imports").fetchone()
-    import_id = int(row[0]) if row else 1
+    batch = Batch(
+        _next_import_id(con),
+        prepared.display_name,
+        prepared.sha256,
+        prepared.size_bytes,
+        prepared.encoding,
+    )
     con.execute(STAGE_REJECTS_DDL)
     ctx = StageContext(
-        tenant=tenant,
+        tenant=settings.tenant,
         timezone=settings.timezone,
         settings=settings,
         path=prepared.read_path,
-        display_name=display,
-        import_id=import_id,
+        display_name=prepared.display_name,
+        import_id=batch.import_id,
         head=prepared.head,
         mapping=mapping,
     )
     # Parsing touches only temp tables, outside the transaction: a reader that gives up and
     # retries must not abort it. Everything the store keeps is written in one transaction.
     staged = source.stage(con, ctx)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        result = _store_staged(
-            con,
-            source,
-            prepared,
-            settings,
-            ctx,
-            staged.table,
-            staged.rows_read,
-            staged.notes,
-            staged.header_lines,
-        )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    result = _in_transaction(
+        con,
+        lambda: _store_staged(
+            con, source, settings, batch, staged.table, staged.rows_read, staged.header_lines
+        ),
+    )
+    result.notes = staged.notes
     return result
+
+
+def ingest_staged(
+    store: Store,
+    source: Source,
+    staged_table: str,
+    *,
+    settings: Settings,
+    origin: str,
+) -> FileResult:
+    """Keep a batch of raw records that did not come from a file (AMI, webhooks) and
+    re-assemble exactly the calls they touch, in one transaction.
+
+    `staged_table` holds the source's typed raw rows as `Source.stage` leaves them: the columns
+    of `source.raw_columns` plus `record_key UBIGINT` (content hash) and `row_no BIGINT` (order
+    within the batch). Records the store already keeps (same tenant and record_key) and repeats
+    within the batch are skipped, so delivering a batch twice changes nothing. Rows in temp
+    table `stage_rejects`, if the caller filled it, are kept as this batch's rejects. The batch
+    is recorded in `imports` under `origin` (file column); `staged_table` is dropped. It is the
+    code path `import_files` takes after parsing a file; agent_states are left to the caller
+    (`rebuild_agent_states`), as import_files rebuilds them once after all its files.
+    """
+    con = store.con
+    con.execute(_STAGE_REJECTS_IF_MISSING)
+    import_id = _next_import_id(con)
+    batch = Batch(import_id, origin, f"{origin}:{import_id}")
+    row = con.execute(f"SELECT count(*) FROM {staged_table}").fetchone()
+    rows = int(row[0]) if row else 0
+    return _in_transaction(
+        con, lambda: _store_staged(con, source, settings, batch, staged_table, rows, 0)
+    )
+
+
+_STAGE_REJECTS_IF_MISSING = (
+    "CREATE TEMP TABLE IF NOT EXISTS stage_rejects ("
+    " line_no BIGINT, field VARCHAR, raw VARCHAR, reason VARCHAR);"
+    "CREATE TEMP TABLE IF NOT EXISTS stage_csv_reject_lines (line_no BIGINT)"
+)
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], FileResult]) -> FileResult:
+    # Staging is done: nothing read from here on depends on the order rows are written in
+    # (keys and windows order explicitly), so DuckDB may write in parallel.
+    with engine_settings(con, preserve_insertion_order="false"):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            result = work()
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    return result
+
+
+@contextmanager
+def engine_settings(con: duckdb.DuckDBPyConnection, **values: str) -> Iterator[None]:
+    """DuckDB settings for the duration of a block, restored after it."""
+    before = {name: con.execute("SELECT current_setting(?)", [name]).fetchone() for name in values}
+    for name, value in values.items():
+        con.execute(f"SET {name} = '{_q(value)}'")
+    try:
+        yield
+    finally:
+        for name, row in before.items():
+            if row is not None:
+                con.execute(f"SET {name} = '{_q(str(row[0]))}'")
+
+
+_UNITS = {"B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+          "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}  # fmt: skip
+
+
+def _setting_bytes(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    """A DuckDB size setting ('18.3 GiB') in bytes; unknown forms count as unlimited."""
+    row = con.execute("SELECT current_setting(?)", [name]).fetchone()
+    number, _, unit = str(row[0] if row else "").strip().partition(" ")
+    try:
+        return int(float(number) * _UNITS[unit.upper() or "B"])
+    except (ValueError, KeyError):
+        return 2**62
 
 
 def _store_staged(
     con: duckdb.DuckDBPyConnection,
     source: Source,
-    prepared: PreparedInput,
     settings: Settings,
-    ctx: StageContext,
+    batch: Batch,
     stage: str,
     rows_read: int,
-    notes: list[str],
-    header_lines: int = 0,
+    header_lines: int,
 ) -> FileResult:
+    """Keep the staged rows that are new, the rejects, and re-assemble the calls touched."""
     tenant = settings.tenant
-    display = prepared.display_name
-    import_id = ctx.import_id
+    import_id = batch.import_id
     con.execute(
         "INSERT INTO imports (import_id, tenant, file, format, sha256, size_bytes, encoding,"
         " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [
-            import_id,
-            tenant,
-            display,
-            source.name,
-            prepared.sha256,
-            prepared.size_bytes,
-            prepared.encoding,
-        ],
-    )
+        [import_id, tenant, batch.file, source.name, batch.sha256, batch.size_bytes,
+         batch.encoding],
+    )  # fmt: skip
     ensure_raw_table(con, source)
     raw = source.raw_table
 
-    # The same record twice in one file: the later copy is a reject that points at the first.
-    dupes = con.execute(
+    # The same record twice in one batch: the later copy is a reject that points at the first.
+    distinct = con.execute(f"SELECT count(*) > count(DISTINCT record_key) FROM {stage}").fetchone()
+    if distinct and distinct[0]:
+        _reject_repeats(con, stage, header_lines)
+    rejects_row = con.execute("SELECT count(*) FROM stage_rejects").fetchone()
+    rejects = int(rejects_row[0]) if rejects_row else 0
+    if rows_read == 0 and rejects > 0:
+        sample = con.execute(
+            "SELECT line_no, reason FROM stage_rejects ORDER BY line_no LIMIT 1"
+        ).fetchone()
+        where = f"line {sample[0]}: {sample[1]}" if sample else ""
+        raise InputFormatError(
+            f"{batch.file}: no line could be read as {source.name} ({rejects} rejected; {where})"
+        )
+    empty_row = con.execute("SELECT count(*) = 0 FROM calls WHERE tenant = ?", [tenant]).fetchone()
+    was_empty = bool(empty_row and empty_row[0])
+    cols = ", ".join(c.strip().split(" ")[0] for c in source.raw_columns.split(",") if c.strip())
+    kept = con.execute(f"SELECT EXISTS (SELECT 1 FROM {raw} WHERE tenant = ?)", [tenant]).fetchone()
+    # A tenant's first batch has nothing to compare with: skipping the anti-join saves a hash
+    # table of every record key.
+    known = (
+        f" WHERE NOT EXISTS (SELECT 1 FROM {raw} r"
+        f" WHERE r.tenant = '{_q(tenant)}' AND r.record_key = s.record_key)"
+        if kept and kept[0]
+        else ""
+    )
+    con.execute(
+        f"INSERT INTO {raw} SELECT {cols}, '{_q(tenant)}', {import_id}, record_key, row_no"
+        f" FROM {stage} s{known}"
+    )
+    fresh = not (kept and kept[0])
+    if fresh:
+        # Every staged row is new: the facts read them from the stage, not back from the raw
+        # table, where they sit uncommitted and compressed.
+        new_rows = (
+            f"SELECT {cols}, '{_q(tenant)}' AS tenant, {import_id} AS import_id, record_key,"
+            f" row_no FROM {stage}"
+        )
+    else:
+        new_rows = f"SELECT * FROM {raw} WHERE import_id = {import_id}"
+    new_row = con.execute(f"SELECT count(*) FROM ({new_rows})").fetchone()
+    new = int(new_row[0]) if new_row else 0
+    con.execute(
+        "INSERT INTO rejects SELECT ?, ?, ?, ?, line_no, field, raw, reason FROM stage_rejects",
+        [import_id, tenant, batch.file, source.name],
+    )
+    con.execute("DELETE FROM stage_rejects")
+    calls = 0
+    if new:
+        calls = _assemble_new(con, source, settings, new_rows, full=was_empty, fresh=fresh)
+    con.execute(
+        "UPDATE imports SET rows_read = ?, rows_new = ?, rejects = ?,"
+        " finished_at = now()::TIMESTAMP WHERE import_id = ?",
+        [rows_read, new, rejects, import_id],
+    )
+    con.execute(f"DROP TABLE IF EXISTS {stage}")
+    status = "imported" if new else "unchanged"
+    return FileResult(
+        batch.file, source.name, status, rows_read, new, rejects, calls,
+        batch.encoding or "utf-8",
+    )  # fmt: skip
+
+
+def _reject_repeats(con: duckdb.DuckDBPyConnection, stage: str, header_lines: int) -> None:
+    """The same record twice in one batch: the later copy is a reject that points at the
+    first, and leaves the stage."""
+    con.execute(
         f"""
         INSERT INTO stage_rejects
         SELECT {line_number_sql("s.row_no", header_lines)}, NULL,
@@ -257,52 +415,10 @@ def _store_staged(
           USING (record_key)
         WHERE s.row_no > f.first_row
         """
-    ).fetchone()
-    del dupes
+    )
     con.execute(
         f"DELETE FROM {stage} WHERE row_no > "
         f"(SELECT min(row_no) FROM {stage} f WHERE f.record_key = {stage}.record_key)"
-    )
-    rejects_row = con.execute("SELECT count(*) FROM stage_rejects").fetchone()
-    rejects = int(rejects_row[0]) if rejects_row else 0
-    if rows_read == 0 and rejects > 0:
-        sample = con.execute(
-            "SELECT line_no, reason FROM stage_rejects ORDER BY line_no LIMIT 1"
-        ).fetchone()
-        where = f"line {sample[0]}: {sample[1]}" if sample else ""
-        raise InputFormatError(
-            f"{display}: no line could be read as {source.name} ({rejects} rejected; {where})"
-        )
-    was_empty = not con.execute("SELECT count(*) FROM calls WHERE tenant = ?", [tenant]).fetchone()[
-        0
-    ]  # type: ignore[index]
-    cols = ", ".join(c.strip().split(" ")[0] for c in source.raw_columns.split(",") if c.strip())
-    con.execute(
-        f"""
-        INSERT INTO {raw}
-        SELECT {cols}, '{_q(tenant)}', {import_id}, record_key, row_no FROM {stage} s
-        WHERE NOT EXISTS (SELECT 1 FROM {raw} r
-                          WHERE r.tenant = '{_q(tenant)}' AND r.record_key = s.record_key)
-        """
-    )
-    new_row = con.execute(f"SELECT count(*) FROM {raw} WHERE import_id = ?", [import_id]).fetchone()
-    new = int(new_row[0]) if new_row else 0
-    con.execute(
-        "INSERT INTO rejects SELECT ?, ?, ?, ?, line_no, field, raw, reason FROM stage_rejects",
-        [import_id, tenant, display, source.name],
-    )
-    calls = 0
-    if new:
-        calls = _assemble_new(con, source, settings, import_id, full=was_empty)
-    con.execute(
-        "UPDATE imports SET rows_read = ?, rows_new = ?, rejects = ?,"
-        " finished_at = now()::TIMESTAMP WHERE import_id = ?",
-        [rows_read, new, rejects, import_id],
-    )
-    con.execute(f"DROP TABLE IF EXISTS {stage}")
-    status = "imported" if new else "unchanged"
-    return FileResult(
-        display, source.name, status, rows_read, new, rejects, calls, prepared.encoding, notes=notes
     )
 
 
@@ -310,14 +426,16 @@ def _assemble_new(
     con: duckdb.DuckDBPyConnection,
     source: Source,
     settings: Settings,
-    import_id: int,
+    new_rows: str,
     *,
     full: bool,
+    fresh: bool,
 ) -> int:
-    """Record the new rows' key links, then re-assemble every call they touch."""
+    """Record the new rows' key links, then re-assemble every call they touch. `new_rows`
+    selects them (raw table columns); `fresh`: the raw table held no rows of the tenant
+    before them, so they are all of its rows."""
     tenant = _q(settings.tenant)
     sources = [s for s in available_sources() if _has_table(con, s.raw_table)]
-    new_rows = f"SELECT * FROM {source.raw_table} WHERE import_id = {import_id}"
     facts = facts_of(source, settings)
     if "key_links" in facts:
         con.execute(
@@ -329,6 +447,8 @@ def _assemble_new(
         everything = {
             s.name: f"SELECT * FROM {s.raw_table} WHERE tenant = '{tenant}'" for s in sources
         }
+        if fresh:
+            everything[source.name] = new_rows
         return assemble(con, sources, settings, everything, replace_keys=None).calls
 
     key_sql = getattr(source, "key_sql", None)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import duckdb
+
+from callscope.assemble import facts_of
 from callscope.importer import ImportSummary, import_files
 from callscope.settings import Settings
+from callscope.sources.base import Source, StageContext
+from callscope.sources.staging import STAGE_REJECTS_DDL
 from callscope.store import Store
 
 SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -30,3 +36,51 @@ def import_text(
     else:
         path.write_bytes(text)
     return import_files(store, [path], fmt=fmt, settings=settings or Settings(), mapping=mapping)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Write pasted lines (indentation and the leading newline of a triple-quoted literal
+    stripped) as a log file."""
+    path.write_text("\n".join(line.strip() for line in text.strip().splitlines()) + "\n")
+    return path
+
+
+class StagedFile:
+    """A file staged by one source into an in-memory DuckDB, and the facts the source derives
+    from it: tests read "these lines mean these facts" without the assembler in between."""
+
+    def __init__(
+        self,
+        source: Source,
+        path: Path,
+        *,
+        timezone: str = "Europe/Moscow",
+        tenant: str = "t",
+        raw: str = "raw",
+        display_name: str | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.source = source
+        self.raw = raw
+        self.settings = settings or Settings()
+        self.con = duckdb.connect()
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute(STAGE_REJECTS_DDL)
+        ctx = StageContext(tenant, timezone, self.settings, path, display_name or path.name, 1)
+        self.result = source.stage(self.con, ctx)
+        self.con.execute(
+            f"CREATE TABLE {raw} AS SELECT *, '{tenant}' AS tenant, 1::BIGINT AS import_id "
+            f"FROM {self.result.table}"
+        )
+
+    def facts(self, view: str, order: str = "ALL") -> list[dict[str, Any]]:
+        sql = facts_of(self.source, self.settings)[view].replace("{raw}", self.raw)
+        cur = self.con.execute(f"SELECT * FROM ({sql}) ORDER BY {order}")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def rejects(self) -> list[tuple[Any, ...]]:
+        """(line_no, field, reason) of every rejected line, in file order."""
+        return self.con.execute(
+            "SELECT line_no, field, reason FROM stage_rejects ORDER BY line_no"
+        ).fetchall()

@@ -16,14 +16,15 @@ import duckdb
 
 from callscope.assemble.agents import agent_id_sql, load_agent_aliases
 from callscope.assemble.calls import calls_sql
-from callscope.assemble.legs import LEGS_SQL
+from callscope.assemble.legs import legs_sql
 from callscope.assemble.numbers import normalise_numbers
 from callscope.settings import Settings
 from callscope.sources.base import Source
 
 CALL_FACT_COLUMNS = (
     "tenant, call_key, source, priority, started_at, ended_at, caller, callee, line, "
-    "origin_agent, queue, end_stage, hangup_side, ivr_path, recording"
+    "origin_agent, queue, end_stage, hangup_side, ivr_path, recording, exit_reason, "
+    "queue_entered_at"
 )
 LEG_FACT_COLUMNS = (
     "tenant, call_key, source, priority, leg_group, destination_kind, agent, extension, queue, "
@@ -47,10 +48,11 @@ def facts_of(source: Source, settings: Settings) -> dict[str, str]:
     return result
 
 
-def _union(parts: list[str], columns: str) -> str:
-    if not parts:
-        return ""
-    return " UNION ALL ".join(f"SELECT {columns} FROM ({p})" for p in parts)
+def _union(parts: list[str], columns: str, empty: str) -> str:
+    """The sources' facts under the typed empty template, matched by column name: a source
+    written before a column was added to the contract yields NULL there instead of failing."""
+    body = " UNION ALL BY NAME ".join(f"SELECT * FROM ({p})" for p in [empty, *parts])
+    return f"SELECT {columns} FROM ({body})"
 
 
 def build_facts(
@@ -73,26 +75,29 @@ def build_facts(
         if "leg_facts" in facts:
             leg_parts.append(facts["leg_facts"].replace("{raw}", raw))
     empty_calls = (
-        "SELECT NULL::VARCHAR tenant, NULL::VARCHAR call_key, NULL::VARCHAR source, 0 priority,"
-        " NULL::TIMESTAMP started_at, NULL::TIMESTAMP ended_at, NULL::VARCHAR caller,"
-        " NULL::VARCHAR callee, NULL::VARCHAR line, NULL::VARCHAR origin_agent,"
-        " NULL::VARCHAR queue, NULL::VARCHAR end_stage, NULL::VARCHAR hangup_side,"
-        " NULL::VARCHAR ivr_path, NULL::VARCHAR recording WHERE false"
+        "SELECT NULL::VARCHAR AS tenant, NULL::VARCHAR AS call_key, NULL::VARCHAR AS source,"
+        " 0 AS priority, NULL::TIMESTAMP AS started_at, NULL::TIMESTAMP AS ended_at,"
+        " NULL::VARCHAR AS caller,"
+        " NULL::VARCHAR AS callee, NULL::VARCHAR AS line, NULL::VARCHAR AS origin_agent,"
+        " NULL::VARCHAR AS queue, NULL::VARCHAR AS end_stage, NULL::VARCHAR AS hangup_side,"
+        " NULL::VARCHAR AS ivr_path, NULL::VARCHAR AS recording, NULL::VARCHAR AS exit_reason,"
+        " NULL::TIMESTAMP AS queue_entered_at WHERE false"
     )
     empty_legs = (
-        "SELECT NULL::VARCHAR tenant, NULL::VARCHAR call_key, NULL::VARCHAR source, 0 priority,"
-        " NULL::VARCHAR leg_group, NULL::VARCHAR destination_kind, NULL::VARCHAR agent,"
-        " NULL::VARCHAR extension, NULL::VARCHAR queue, NULL::TIMESTAMP ring_started_at,"
-        " NULL::TIMESTAMP answered_at, NULL::TIMESTAMP ended_at, NULL::DOUBLE talk_s,"
-        " NULL::VARCHAR result, NULL::VARCHAR hangup_side WHERE false"
+        "SELECT NULL::VARCHAR AS tenant, NULL::VARCHAR AS call_key, NULL::VARCHAR AS source,"
+        " 0 AS priority, NULL::VARCHAR AS leg_group, NULL::VARCHAR AS destination_kind,"
+        " NULL::VARCHAR AS agent,"
+        " NULL::VARCHAR AS extension, NULL::VARCHAR AS queue, NULL::TIMESTAMP AS ring_started_at,"
+        " NULL::TIMESTAMP AS answered_at, NULL::TIMESTAMP AS ended_at, NULL::DOUBLE AS talk_s,"
+        " NULL::VARCHAR AS result, NULL::VARCHAR AS hangup_side WHERE false"
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE asm_call_facts AS "
-        + (_union(call_parts, CALL_FACT_COLUMNS) or empty_calls)
+        + _union(call_parts, CALL_FACT_COLUMNS, empty_calls)
     )
     con.execute(
         "CREATE OR REPLACE TEMP TABLE asm_leg_facts AS "
-        + (_union(leg_parts, LEG_FACT_COLUMNS) or empty_legs)
+        + _union(leg_parts, LEG_FACT_COLUMNS, empty_legs)
     )
 
 
@@ -127,8 +132,12 @@ def assemble(
                          WHERE k.tenant = f.tenant AND k.alias_key = f.call_key), f.call_key)
                     NOT IN (SELECT k FROM {scope})"""
             )
-    con.execute(LEGS_SQL.replace("{agent_id}", agent_id_sql("f.agent", "f.extension")))
-    con.execute(calls_sql(settings))
+    present = [s for s in sources if s.name in raw_of]
+    agent_id = agent_id_sql("f.agent", "f.extension")
+    con.execute(legs_sql(agent_id, one_source=len(present) == 1))
+    con.execute("DROP TABLE asm_leg_facts")
+    con.execute(calls_sql(settings, one_row_per_call=len(present) == 1 and _one_row_per_call(con)))
+    con.execute("DROP TABLE asm_call_facts")
     normalise_numbers(
         con,
         "SELECT external_raw FROM asm_calls",
@@ -140,11 +149,11 @@ def assemble(
         con.execute(f"DELETE FROM calls WHERE (tenant, call_id) IN ({replace_keys})")
     con.execute(
         """
-        INSERT INTO calls
+        INSERT INTO calls BY NAME
         SELECT c.call_id, c.tenant, c.direction, c.started_at, c.ended_at, c.caller, c.callee,
-               p.e164, c.line, c.first_answered_at, c.answered_by, c.wait_s, c.talk_s,
-               c.max_talk_s, c.outcome, c.end_stage, c.queue, c.ivr_path, c.hangup_side,
-               c.recording, c.source
+               p.e164 AS external_number, c.line, c.first_answered_at, c.answered_by, c.wait_s,
+               c.talk_s, c.max_talk_s, c.outcome, c.end_stage, c.queue, c.ivr_path,
+               c.hangup_side, c.recording, c.source, c.disposition, c.queue_entered_at
         FROM asm_calls c
         LEFT JOIN phone_numbers p ON p.region = ? AND p.raw = c.external_raw
         """,
@@ -152,7 +161,7 @@ def assemble(
     )
     con.execute(
         """
-        INSERT INTO legs
+        INSERT INTO legs BY NAME
         SELECT call_id, tenant, leg_no, destination_kind, agent, extension, queue,
                ring_started_at, answered_at, ended_at, ring_s, talk_s, result, hangup_side, source
         FROM asm_legs
@@ -160,7 +169,18 @@ def assemble(
     )
     calls = con.execute("SELECT count(*) FROM asm_calls").fetchone()
     legs = con.execute("SELECT count(*) FROM asm_legs").fetchone()
+    con.execute("DROP TABLE asm_calls; DROP TABLE asm_legs")
     return AssembleResult(int(calls[0]) if calls else 0, int(legs[0]) if legs else 0)
+
+
+def _one_row_per_call(con: duckdb.DuckDBPyConnection) -> bool:
+    """No two facts rows describe the same call (after key links), so merging is not needed."""
+    row = con.execute(
+        """SELECT count(*) = count(DISTINCT (f.tenant, coalesce(k.call_key, f.call_key)))
+           FROM asm_call_facts f
+           LEFT JOIN key_links k ON k.tenant = f.tenant AND k.alias_key = f.call_key"""
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def rebuild_agent_states(

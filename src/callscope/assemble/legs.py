@@ -10,14 +10,15 @@ from __future__ import annotations
 
 OVERLAP_TOLERANCE_S = 1
 
-LEGS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE asm_legs AS
-WITH lf AS (
+_FACTS = """
+lf AS (
     SELECT coalesce(k.call_key, f.call_key) AS call_id, f.*,
-           {{agent_id}} AS agent_id
+           {agent_id} AS agent_id
     FROM asm_leg_facts f
     LEFT JOIN key_links k ON k.tenant = f.tenant AND k.alias_key = f.call_key
-),
+)"""
+
+_RANKED = f""",
 present AS (
     SELECT DISTINCT coalesce(k.call_key, f.call_key) AS call_id, f.tenant, f.source, f.priority
     FROM asm_call_facts f
@@ -45,7 +46,9 @@ kept AS (
                                    + INTERVAL {OVERLAP_TOLERANCE_S} SECOND
           AND coalesce(h.ended_at, h.ring_started_at) >= l.ring_started_at
                                    - INTERVAL {OVERLAP_TOLERANCE_S} SECOND)
-)
+)"""
+
+_SELECT = """
 SELECT call_id, tenant,
        row_number() OVER (PARTITION BY tenant, call_id
                           ORDER BY ring_started_at NULLS LAST, answered_at NULLS LAST,
@@ -55,5 +58,16 @@ SELECT call_id, tenant,
        greatest(epoch(coalesce(answered_at, ended_at) - ring_started_at), 0)::DOUBLE AS ring_s,
        coalesce(talk_s, 0)::DOUBLE AS talk_s,
        result, hangup_side, source, priority
-FROM kept
+FROM {legs}
 """
+
+
+def legs_sql(agent_id: str, *, one_source: bool) -> str:
+    """The asm_legs statement. With the facts of one source nothing can outrank a leg, so the
+    covering and overlap checks (a join of every leg with its call's legs) are left out."""
+    body = _FACTS.replace("{agent_id}", agent_id)
+    if one_source:
+        return f"CREATE OR REPLACE TEMP TABLE asm_legs AS WITH {body}" + _SELECT.format(legs="lf")
+    return f"CREATE OR REPLACE TEMP TABLE asm_legs AS WITH {body}{_RANKED}" + _SELECT.format(
+        legs="kept"
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -23,7 +24,15 @@ from callscope.errors import InputFormatError
 from callscope.settings import Settings
 from callscope.sources.base import StageContext, StageResult
 from callscope.sources.cdr_sql import CALL_KEY, cdr_facts_sql
-from callscope.sources.staging import collect_csv_rejects, move_bad_rows
+from callscope.sources.staging import (
+    collect_csv_rejects,
+    flag_columns_sql,
+    local_to_utc_sql,
+    parse_local_sql,
+    problem_sql,
+    reject_flagged,
+    time_span,
+)
 
 FIELDS = (
     "accountcode src dst dcontext clid channel dstchannel lastapp lastdata start answer end "
@@ -136,43 +145,64 @@ class AsteriskCdr:
         names = [c if c is not None else f"_skip{i}" for i, c in enumerate(layout.columns)]
         columns = ", ".join(f"'{n}': 'VARCHAR'" for n in names)
         notes = [f"layout: {layout.name}"]
-        _read_text(con, ctx, columns, layout.header, strict=True)
-        good, bad = _counts(con)
-        if bad > max(1, good // 20):
-            # Some DB exports write caller-ID names with unescaped quotes ("Name" <101>
-            # inside a quoted field): the strict reader rejects most lines. A lenient read
-            # is kept only when it rejects fewer lines (it cannot see a surplus column).
-            con.execute("ALTER TABLE cdr_text RENAME TO cdr_text_strict")
-            con.execute("ALTER TABLE cdr_reject_errors RENAME TO cdr_reject_errors_strict")
-            _read_text(con, ctx, columns, layout.header, strict=False)
-            if _counts(con)[1] < bad:
-                notes.append("lenient quoting: the file has unescaped quotes inside fields")
-                con.execute("DROP TABLE cdr_text_strict; DROP TABLE cdr_reject_errors_strict")
-            else:
-                con.execute("DROP TABLE cdr_text; DROP TABLE cdr_reject_errors")
-                con.execute("ALTER TABLE cdr_text_strict RENAME TO cdr_text")
-                con.execute("ALTER TABLE cdr_reject_errors_strict RENAME TO cdr_reject_errors")
-        collect_csv_rejects(con, "cdr_reject_errors", "cdr_reject_scans")
         present = set(names)
 
         def col(name: str) -> str:
             return f'"{name}"' if name in present else "NULL::VARCHAR"
 
-        zone = ctx.timezone.replace("'", "''")
+        span = time_span(ctx.path, ctx.head, ctx.path.suffix == ".gz")
+        to_utc = local_to_utc_sql(ctx.timezone, span)
+        typed = _typed_sql(col, names, to_utc)
+        _read(con, ctx, columns, layout.header, typed, strict=True)
+        good, bad = _counts(con)
+        if bad > max(1, good // 20):
+            # Some DB exports write caller-ID names with unescaped quotes ("Name" <101>
+            # inside a quoted field): the strict reader rejects most lines. A lenient read
+            # is kept only when it rejects fewer lines (it cannot see a surplus column).
+            con.execute("ALTER TABLE stage_cdr RENAME TO stage_cdr_strict")
+            con.execute("ALTER TABLE cdr_reject_errors RENAME TO cdr_reject_errors_strict")
+            _read(con, ctx, columns, layout.header, typed, strict=False)
+            if _counts(con)[1] < bad:
+                notes.append("lenient quoting: the file has unescaped quotes inside fields")
+                con.execute("DROP TABLE stage_cdr_strict; DROP TABLE cdr_reject_errors_strict")
+            else:
+                con.execute("DROP TABLE stage_cdr; DROP TABLE cdr_reject_errors")
+                con.execute("ALTER TABLE stage_cdr_strict RENAME TO stage_cdr")
+                con.execute("ALTER TABLE cdr_reject_errors_strict RENAME TO cdr_reject_errors")
+        collect_csv_rejects(con, "cdr_reject_errors", "cdr_reject_scans")
+        reject_flagged(con, "stage_cdr", int(layout.header))
+        row = con.execute("SELECT count(*) FROM stage_cdr").fetchone()
+        return StageResult(
+            "stage_cdr", int(row[0]) if row else 0, notes, header_lines=int(layout.header)
+        )
 
-        def ts(expr: str) -> str:
-            return (
-                f"((try_strptime(left({expr}, 19), '%Y-%m-%d %H:%M:%S')"
-                f" AT TIME ZONE '{zone}') AT TIME ZONE 'UTC')::TIMESTAMP"
-            )
+    def facts_sql(self, settings: Settings | None = None) -> dict[str, str]:
+        return cdr_facts_sql(settings or Settings())
 
-        start, answer, end = col("start"), col("answer"), col("end")
-        duration, billsec = col("duration"), col("billsec")
-        # The typed row; tables exports carry only calldate (start), so answer and end are
-        # derived from duration and billsec.
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE cdr_typed AS
+
+def _typed_sql(col: Callable[[str], str], names: list[str], to_utc: Callable[[str], str]) -> str:
+    """The staged row from the text columns `t` of read_csv, in one pass: typed (a table export
+    carries only calldate, so answer and end come from duration and billsec), the content hash
+    of the line as read (a line keeps its key whatever version of callscope imported it), and
+    the flags of a row that parses as CSV but not as a CDR (staging.reject_flagged)."""
+    line_text = f"concat_ws(',', {', '.join(col(n) for n in names)})"
+
+    def ts(expr: str) -> str:
+        return to_utc(parse_local_sql(expr))
+
+    start, answer, end = col("start"), col("answer"), col("end")
+    duration, billsec = col("duration"), col("billsec")
+    rules = _row_rules()
+    return f"""
+        SELECT accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata,
+               start,
+               coalesce(answer_raw, CASE WHEN billsec > 0 AND end_text IS NULL
+                   THEN start + to_seconds(duration - billsec) END) AS answer,
+               coalesce(end_raw, start + to_seconds(duration)) AS "end",
+               duration, billsec, disposition, amaflags, uniqueid, userfield, peeraccount,
+               linkedid, sequence, did, hash(line_text) AS record_key, row_no,
+               {flag_columns_sql(rules, "line_text")}
+        FROM (SELECT *, {problem_sql(rules)} FROM (
             SELECT row_no,
                    {col("accountcode")} AS accountcode, {col("src")} AS src, {col("dst")} AS dst,
                    {col("dcontext")} AS dcontext, {col("clid")} AS clid,
@@ -186,97 +216,34 @@ class AsteriskCdr:
                    {col("peeraccount")} AS peeraccount, {col("linkedid")} AS linkedid,
                    try_cast({col("sequence")} AS BIGINT) AS sequence, {col("did")} AS did,
                    {start} AS start_text, {duration} AS duration_text, {billsec} AS billsec_text,
-                   {answer} AS answer_text, {end} AS end_text,
-                   concat_ws(',', {", ".join(col(n) for n in names)}) AS line_text
-            FROM cdr_text
-            """
-        )
-        move_bad_rows(
-            con,
-            "cdr_typed",
-            int(layout.header),
-            [
-                (
-                    "start",
-                    "start IS NULL",
-                    "start: not a time (YYYY-MM-DD HH:MM:SS): ",
-                    "start_text",
-                ),
-                (
-                    "start",
-                    "start < TIMESTAMP '1990-01-01'",
-                    "start: before 1990, not a call: ",
-                    "start_text",
-                ),
-                (
-                    "duration",
-                    "duration IS NULL OR duration < 0",
-                    "duration: not a whole number of seconds: ",
-                    "duration_text",
-                ),
-                (
-                    "billsec",
-                    "billsec IS NULL OR billsec < 0",
-                    "billsec: not a whole number of seconds: ",
-                    "billsec_text",
-                ),
-                (
-                    "answer",
-                    "answer_text IS NOT NULL AND answer_raw IS NULL",
-                    "answer: not a time: ",
-                    "answer_text",
-                ),
-                (
-                    "end",
-                    "end_text IS NOT NULL AND end_raw IS NULL",
-                    "end: not a time: ",
-                    "end_text",
-                ),
-                (
-                    "billsec",
-                    "billsec > duration",
-                    "billsec: longer than duration, times go backwards: ",
-                    "billsec_text",
-                ),
-            ],
-        )
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE stage_cdr AS
-            SELECT accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata,
-                   start,
-                   coalesce(answer_raw, CASE WHEN billsec > 0 AND end_text IS NULL
-                       THEN start + to_seconds(duration - billsec) END) AS answer,
-                   coalesce(end_raw, start + to_seconds(duration)) AS "end",
-                   duration, billsec, disposition, amaflags, uniqueid, userfield, peeraccount,
-                   linkedid, sequence, did,
-                   hash(line_text) AS record_key, row_no
-            FROM cdr_typed
-            """
-        )
-        row = con.execute("SELECT count(*) FROM stage_cdr").fetchone()
-        return StageResult(
-            "stage_cdr", int(row[0]) if row else 0, notes, header_lines=int(layout.header)
-        )
-
-    def facts_sql(self, settings: Settings | None = None) -> dict[str, str]:
-        return cdr_facts_sql(settings or Settings())
+                   {answer} AS answer_text, {end} AS end_text, {line_text} AS line_text
+            FROM t))
+    """
 
 
-def _read_text(
-    con: duckdb.DuckDBPyConnection, ctx: StageContext, columns: str, header: bool, *, strict: bool
+def _read(
+    con: duckdb.DuckDBPyConnection,
+    ctx: StageContext,
+    columns: str,
+    header: bool,
+    typed: str,
+    *,
+    strict: bool,
 ) -> None:
     # Database exports write NULL for a missing value; in Master.csv it is just text.
     nulls = "['', 'NULL']" if header else "['']"
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE cdr_text AS
-        SELECT row_number() OVER () AS row_no, *
-        FROM read_csv(?, columns={{{columns}}}, header={str(header).lower()},
-                      delim=',', quote='"', escape='"', nullstr={nulls},
-                      store_rejects=true, rejects_table='cdr_reject_errors',
-                      rejects_scan='cdr_reject_scans', strict_mode={str(strict).lower()},
-                      null_padding=false, parallel=true, auto_detect=false)
+        CREATE OR REPLACE TEMP TABLE stage_cdr AS
+        WITH t AS (
+            SELECT row_number() OVER () AS row_no, *
+            FROM read_csv(?, columns={{{columns}}}, header={str(header).lower()},
+                          delim=',', quote='"', escape='"', nullstr={nulls},
+                          store_rejects=true, rejects_table='cdr_reject_errors',
+                          rejects_scan='cdr_reject_scans', strict_mode={str(strict).lower()},
+                          null_padding=false, parallel=true, auto_detect=false)
+        )
+        {typed}
         """,
         [str(ctx.path)],
     )
@@ -284,7 +251,26 @@ def _read_text(
 
 def _counts(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     row = con.execute(
-        "SELECT (SELECT count(*) FROM cdr_text),"
+        "SELECT (SELECT count(*) FROM stage_cdr),"
         " (SELECT count(DISTINCT line) FROM cdr_reject_errors)"
     ).fetchone()
     return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def _row_rules() -> list[tuple[str, str, str, str]]:
+    """(field, condition, reason prefix, text value) in order: a row breaking one is a reject
+    naming the first field it gets wrong. Conditions see the typed and the *_text columns."""
+    return [
+        ("start", "start IS NULL", "start: not a time (YYYY-MM-DD HH:MM:SS): ", "start_text"),
+        ("start", "start < TIMESTAMP '1990-01-01'", "start: before 1990, not a call: ",
+         "start_text"),
+        ("duration", "duration IS NULL OR duration < 0",
+         "duration: not a whole number of seconds: ", "duration_text"),
+        ("billsec", "billsec IS NULL OR billsec < 0", "billsec: not a whole number of seconds: ",
+         "billsec_text"),
+        ("answer", "answer_text IS NOT NULL AND answer_raw IS NULL", "answer: not a time: ",
+         "answer_text"),
+        ("end", "end_text IS NOT NULL AND end_raw IS NULL", "end: not a time: ", "end_text"),
+        ("billsec", "billsec > duration", "billsec: longer than duration, times go backwards: ",
+         "billsec_text"),
+    ]  # fmt: skip

@@ -146,14 +146,14 @@ def _channels_sql(settings: Settings) -> str:
         FROM bridge_steps WHERE eventtype = 'BRIDGE_ENTER' GROUP BY tenant, call_key, uniqueid
     ),
     caller_queue AS (  -- the queues the caller channel sat in, in order
-        SELECT e.tenant, e.call_key, e.seq, split_part(e.appdata, ',', 1) AS queue
+        SELECT e.tenant, e.call_key, e.seq, e.ts, split_part(e.appdata, ',', 1) AS queue
         FROM ev e JOIN caller c ON c.tenant = e.tenant AND c.call_key = e.call_key
                                AND e.uniqueid = c.caller_uid
         WHERE e.appname = 'Queue' AND e.appdata IS NOT NULL
     ),
     queue_span AS (
         SELECT tenant, call_key, min(seq) AS from_seq, max(seq) AS to_seq,
-               arg_min(queue, seq) AS queue
+               arg_min(queue, seq) AS queue, min(ts) AS entered_at
         FROM caller_queue GROUP BY tenant, call_key
     ),
     caller_end AS (  -- the first hang-up on the caller's side, and the caller's DIALSTATUS
@@ -371,7 +371,12 @@ def cel_facts_sql(settings: Settings) -> dict[str, str]:
            END AS end_stage,
            fh.side AS hangup_side,
            nullif(f.ivr_path, '') AS ivr_path,
-           NULL::VARCHAR AS recording
+           NULL::VARCHAR AS recording,
+           -- DIALSTATUS speaks for Dial() only: Queue() leaves NOANSWER whoever gave up.
+           CASE WHEN p.appname IS DISTINCT FROM 'Queue' THEN CASE ce.final_dialstatus
+               WHEN 'NOANSWER' THEN 'timeout' WHEN 'CANCEL' THEN 'abandoned' END
+           END AS exit_reason,
+           qs.entered_at AS queue_entered_at
     FROM origin o
     JOIN flow f ON f.tenant = o.tenant AND f.call_key = o.call_key
     LEFT JOIN pos p ON p.tenant = o.tenant AND p.call_key = o.call_key
@@ -379,6 +384,7 @@ def cel_facts_sql(settings: Settings) -> dict[str, str]:
     LEFT JOIN last_taken lt ON lt.tenant = o.tenant AND lt.call_key = o.call_key
     LEFT JOIN ringing_at_end r ON r.tenant = o.tenant AND r.call_key = o.call_key
     LEFT JOIN first_hangup fh ON fh.tenant = o.tenant AND fh.call_key = o.call_key
+    LEFT JOIN caller_end ce ON ce.tenant = o.tenant AND ce.call_key = o.call_key
     """
     leg_facts = f"""
     WITH {channels}{legs}{origin}{_hangup_sql()}

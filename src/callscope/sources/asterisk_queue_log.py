@@ -50,10 +50,19 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 _RAW = ["callid", "queue", "agent", "event", *(f"data{i}" for i in range(1, 6)), "data_more"]
 _RAW += ["row_id", "entpos", "expos", "htime", "ttime"]
 
+# Why the queue let an unanswered caller go (callscope.assemble.calls: disposition). Stock
+# app_queue only sets QUEUESTATUS for a caller refused at the door; patched builds (Wazo/XiVO)
+# and dialplans using QueueLog() write JOINEMPTY, JOINUNAVAIL, FULL and CLOSED events.
+EXIT_REASONS = {
+    "ABANDON": "abandoned", "EXITWITHTIMEOUT": "timeout", "EXITWITHKEY": "exit_key",
+    "EXITEMPTY": "leave_empty", "JOINEMPTY": "join_empty", "JOINUNAVAIL": "join_empty",
+    "FULL": "full", "CLOSED": "after_hours",
+}  # fmt: skip
+_EXIT_CASE = f"CASE event {' '.join(f'WHEN {k!r} THEN {v!r}' for k, v in EXIT_REASONS.items())} END"
 CALL_EVENTS = (
     "ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "RINGNOANSWER", "RINGCANCELED",
-    "ABANDON", "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "TRANSFER", "BLINDTRANSFER",
-    "ATTENDEDTRANSFER", "DID", "AGENTDUMP", "SYSCOMPAT",
+    "TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER", "DID", "AGENTDUMP", "SYSCOMPAT",
+    *EXIT_REASONS,
 )  # fmt: skip
 _JOIN = ("ADDMEMBER", "AGENTLOGIN", "AGENTCALLBACKLOGIN")
 _LEAVE = ("REMOVEMEMBER", "AGENTLOGOFF", "AGENTCALLBACKLOGOFF")
@@ -225,6 +234,8 @@ def _sql(text: str) -> str:
     """Event lists are rendered from the tuples above, so SQL and Python name them once."""
     return (
         text.replace("@CALL_EVENTS@", _in(CALL_EVENTS))
+        .replace("@EXITS@", _in(tuple(EXIT_REASONS)))
+        .replace("@EXIT_CASE@", _EXIT_CASE)
         .replace("@JOIN@", _in(_JOIN))
         .replace("@MEMBERSHIP@", _in(_JOIN + _LEAVE))
         .replace("@AGENT@", _in(tuple(e for e in _JOIN + _LEAVE if e.startswith("AGENT"))))
@@ -265,6 +276,8 @@ calls AS (
         coalesce(arg_min(queue, t) FILTER (WHERE event = 'ENTERQUEUE'), arg_min(queue, t)) AS queue,
         CASE WHEN bool_or(event = 'CONNECT') THEN 'agent'
              WHEN bool_or(event <> 'DID') THEN 'queue' END AS end_stage,
+        arg_max(@EXIT_CASE@, t) FILTER (WHERE event IN @EXITS@) AS exit_reason,
+        min(t) FILTER (WHERE event = 'ENTERQUEUE' OR event IN @EXITS@) AS queue_entered_at,
         arg_max(CASE WHEN event = 'COMPLETEAGENT' THEN 'agent' ELSE 'caller' END, t)
             FILTER (WHERE event IN ('COMPLETEAGENT', 'COMPLETECALLER', 'ABANDON')) AS hangup_side
     FROM ev GROUP BY tenant, callid
@@ -331,7 +344,7 @@ _CALL_FACTS = f"""WITH {_LEGS_CTE}
 SELECT c.tenant, c.callid AS call_key, 'asterisk-queue-log' AS source, 2::INTEGER AS priority,
     c.started_at, greatest(c.last_t, l.leg_end) AS ended_at, c.caller, c.did AS callee,
     c.did AS line, NULL::VARCHAR AS origin_agent, c.queue, c.end_stage, c.hangup_side,
-    NULL::VARCHAR AS ivr_path, NULL::VARCHAR AS recording
+    NULL::VARCHAR AS ivr_path, NULL::VARCHAR AS recording, c.exit_reason, c.queue_entered_at
 FROM calls c
 LEFT JOIN (SELECT tenant, callid, max(ended_at) AS leg_end FROM legs GROUP BY ALL) l
     USING (tenant, callid)"""

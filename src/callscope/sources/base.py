@@ -13,7 +13,12 @@ Facts views (every timestamp is a naive UTC TIMESTAMP, every duration seconds as
     started_at, ended_at, caller VARCHAR (number as written), callee VARCHAR (dialled/DID),
     line VARCHAR (company number), origin_agent VARCHAR (extension that placed the call, if an
     internal phone did), queue VARCHAR, end_stage VARCHAR (EndStage value or NULL when the source
-    cannot tell), hangup_side VARCHAR ('caller'|'agent'|NULL), ivr_path VARCHAR, recording VARCHAR
+    cannot tell), hangup_side VARCHAR ('caller'|'agent'|NULL), ivr_path VARCHAR, recording VARCHAR,
+    exit_reason VARCHAR (why an unanswered caller's call ended, in calls.disposition's words:
+    abandoned | timeout | exit_key | join_empty | leave_empty | full | after_hours |
+    callback_requested | voicemail | external_forward | invalid_destination; NULL when the
+    source cannot tell; docs/import.md), queue_entered_at TIMESTAMP (the caller's queue entry,
+    NULL when unknown)
 
 `leg_facts`   one row per leg a source saw
     tenant, call_key, source, priority INT, leg_group VARCHAR (LegGroup),

@@ -25,22 +25,20 @@ def cdr_facts_sql(settings: Settings) -> dict[str, str]:
     rows = f"""
         SELECT *, {CALL_KEY} AS call_key,
                {peer} AS dst_peer,
-               {origin} AS src_peer,
-               row_number() OVER (PARTITION BY tenant, {CALL_KEY}
-                                  ORDER BY start, sequence, row_no) AS pos,
-               row_number() OVER (PARTITION BY tenant, {CALL_KEY}
-                                  ORDER BY "end" DESC, sequence DESC, row_no DESC) AS rpos
+               {origin} AS src_peer
         FROM {{raw}}
     """
     is_agent_dst = f"({is_extension('dst_peer', settings)} AND NOT {is_trunk_tech('dstchannel')})"
     vm_apps = quote_list(settings.asterisk.voicemail_apps)
     legs = f"""
-        WITH r AS ({rows}),
-        answered AS (
-            SELECT tenant, call_key, answer, "end" FROM r
-            WHERE disposition = 'ANSWERED' AND dstchannel IS NOT NULL
-        ),
-        bounds AS (SELECT tenant, call_key, max("end") AS call_end FROM r GROUP BY ALL)
+        WITH r AS MATERIALIZED ({rows}),
+        bounds AS (  -- per call: its end, and the (answer, end) of every answered leg
+            SELECT tenant, call_key, max("end") AS call_end,
+                   list(struct_pack(a := answer, e := "end"))
+                       FILTER (WHERE disposition = 'ANSWERED' AND dstchannel IS NOT NULL)
+                       AS answered
+            FROM r GROUP BY ALL
+        )
         SELECT r.tenant, r.call_key, 'asterisk-cdr' AS source, 1 AS priority,
                CASE WHEN r.lastapp = 'Queue' THEN 'queue' ELSE 'dial' END AS leg_group,
                CASE WHEN r.dstchannel IS NULL THEN 'voicemail'
@@ -59,11 +57,8 @@ def cdr_facts_sql(settings: Settings) -> dict[str, str]:
                    WHEN r.disposition = 'ANSWERED' THEN 'answered'
                    WHEN r.disposition = 'BUSY' THEN 'busy'
                    WHEN r.disposition IN ('FAILED', 'CONGESTION') THEN 'unavailable'
-                   WHEN EXISTS (
-                       SELECT 1 FROM answered a
-                       WHERE a.tenant = r.tenant AND a.call_key = r.call_key
-                         AND r."end" BETWEEN a.answer - INTERVAL 1 SECOND AND a."end"
-                         AND r."end" < a."end")
+                   WHEN len(list_filter(b.answered, x -> r."end" < x.e
+                            AND r."end" BETWEEN x.a - INTERVAL 1 SECOND AND x.e)) > 0
                        THEN 'cancelled_answered_elsewhere'
                    WHEN r."end" >= b.call_end - INTERVAL 1 SECOND THEN 'caller_hung_up'
                    ELSE 'no_answer' END AS result,
@@ -74,50 +69,59 @@ def cdr_facts_sql(settings: Settings) -> dict[str, str]:
     """
     long_number = settings.internal_number_max_digits + 1
     line_expr = {
-        "did": "nullif(first.did, '')",
-        "userfield": "nullif(first.userfield, '')",
-        "dst": "first.dst",
+        "did": "nullif(fr.did, '')",
+        "userfield": "nullif(fr.userfield, '')",
+        "dst": "fr.dst",
     }.get(
         settings.asterisk.cdr_line_field or "",
-        "coalesce(nullif(first.did, ''), "
-        f"CASE WHEN regexp_full_match(first.dst, '\\+?[0-9]{{{long_number},}}')"
-        " THEN first.dst END)",
+        "coalesce(nullif(fr.did, ''), "
+        f"CASE WHEN regexp_full_match(fr.dst, '\\+?[0-9]{{{long_number},}}')"
+        " THEN fr.dst END)",
     )
+    # The first row (by start) and the last (by end) of a call, picked by arg_min/arg_max of
+    # the columns they are read for: one aggregation, no window or self-join over every row.
+    first_cols = "src, dst, did, userfield, channel, src_peer"
+    last_cols = "dstchannel, lastapp, lastdata, dcontext, dst"
     calls = f"""
         WITH r AS ({rows}),
-        first AS (SELECT * FROM r WHERE pos = 1),
-        last AS (SELECT * FROM r WHERE rpos = 1),
         agg AS (
-            SELECT tenant, call_key, min(start) AS started_at, max("end") AS ended_at,
+            SELECT tenant, call_key,
+                   arg_min(struct_pack({first_cols}), (start, sequence, row_no)) AS fr,
+                   arg_max(struct_pack({last_cols}), ("end", sequence, row_no)) AS lr,
+                   min(start) AS started_at, max("end") AS ended_at,
                    min(split_part(lastdata, ',', 1)) FILTER (WHERE lastapp = 'Queue') AS queue,
                    bool_or(disposition = 'ANSWERED' AND dstchannel IS NOT NULL) AS any_answer,
-                   count(DISTINCT dst_peer) FILTER (WHERE dstchannel IS NOT NULL
-                       AND {is_agent_dst}) AS agents_rung
+                   -- more than one agent rung: the first and last of them differ
+                   min(dst_peer) FILTER (WHERE dstchannel IS NOT NULL AND {is_agent_dst})
+                       < max(dst_peer) FILTER (WHERE dstchannel IS NOT NULL AND {is_agent_dst})
+                       AS many_agents
             FROM r GROUP BY ALL
         )
         SELECT agg.tenant, agg.call_key, 'asterisk-cdr' AS source, 1 AS priority,
                agg.started_at, agg.ended_at,
-               nullif(first.src, '') AS caller, nullif(first.dst, '') AS callee,
+               nullif(fr.src, '') AS caller, nullif(fr.dst, '') AS callee,
                {line_expr} AS line,
-               CASE WHEN {is_extension("first.src_peer", settings)}
-                         AND NOT {is_trunk_tech("first.channel")}
-                    THEN first.src_peer END AS origin_agent,
+               CASE WHEN {is_extension("fr.src_peer", settings)}
+                         AND NOT {is_trunk_tech("fr.channel")}
+                    THEN fr.src_peer END AS origin_agent,
                agg.queue,
                CASE
                    WHEN agg.any_answer THEN NULL
-                   WHEN last.dstchannel IS NOT NULL AND last.lastapp = 'Dial' THEN
-                       CASE WHEN {is_extension(channel_peer("last.dstchannel"), settings)}
-                            THEN CASE WHEN agg.agents_rung > 1 OR last.lastdata LIKE '%&%'
+                   WHEN lr.dstchannel IS NOT NULL AND lr.lastapp = 'Dial' THEN
+                       CASE WHEN {is_extension(channel_peer("lr.dstchannel"), settings)}
+                            THEN CASE WHEN agg.many_agents OR lr.lastdata LIKE '%&%'
                                       THEN 'ring_group' ELSE 'agent' END
                             ELSE 'external' END
-                   ELSE {stage_of("last.lastapp", "last.dcontext", "last.dst", settings)}
+                   ELSE {stage_of("lr.lastapp", "lr.dcontext", "lr.dst", settings)}
                END AS end_stage,
                NULL::VARCHAR AS hangup_side,
                NULL::VARCHAR AS ivr_path,
-               NULL::VARCHAR AS recording
+               NULL::VARCHAR AS recording,
+               -- A CDR writes NO ANSWER both when Dial timed out and when the caller gave up,
+               -- and its start is the channel's, not the queue entry: left to queue_log/CEL.
+               NULL::VARCHAR AS exit_reason,
+               NULL::TIMESTAMP AS queue_entered_at
         FROM agg
-        JOIN first USING (tenant, call_key)
-        JOIN last USING (tenant, call_key)
     """
     links = f"""
         SELECT DISTINCT tenant, uniqueid AS alias_key, {CALL_KEY} AS call_key

@@ -8,7 +8,6 @@ SQL therefore needs no mapping: one raw table serves every export, whatever its 
 
 from __future__ import annotations
 
-import gzip
 import itertools
 from pathlib import Path
 from typing import ClassVar
@@ -20,6 +19,7 @@ from callscope.settings import Settings
 from callscope.sources.base import StageContext, StageResult
 from callscope.sources.mapping import (
     DURATION_FIELDS,
+    EXIT_OUTCOMES,
     FIELDS,
     TIME_FIELDS,
     VOCABULARY,
@@ -30,50 +30,10 @@ from callscope.sources.mapping import (
     quote_ident,
     quote_literal,
 )
-from callscope.sources.staging import collect_csv_rejects, line_number_sql
+from callscope.sources.staging import first_lines, read_csv_with_rejects
 
 _COUNTER = itertools.count(1)
 AUTO_DELIMITERS = (",", ";", "\t", "|")
-
-
-def read_csv_with_rejects(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    table: str,
-    options: dict[str, str],
-    display_name: str,
-) -> int:
-    """Read `path` (every column VARCHAR) into temp table `table` with `__row_no` (ordinal of
-    the rows the reader accepted) and `__line_no` (their line in the file); lines the reader
-    refuses go to stage_rejects. `options` are read_csv arguments rendered as SQL. Returns the
-    number of refused lines."""
-    n = next(_COUNTER)
-    rej, scan = f"__rej_{n}", f"__scan_{n}"
-    args = ", ".join(f"{k}={v}" for k, v in options.items())
-    offset = int(options.get("skip", "0")) + (1 if options.get("header") == "true" else 0)
-    try:
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT row_number() OVER () AS __row_no, * "
-            f"FROM read_csv({quote_literal(str(path))}, {args}, all_varchar=true, "
-            f"store_rejects=true, rejects_table='{rej}', rejects_scan='{scan}')"
-        )
-    except duckdb.Error as exc:
-        raise InputFormatError(f"{display_name}: cannot read as CSV: {exc}") from exc
-    refused = collect_csv_rejects(con, rej, scan)
-    line_no = line_number_sql("__row_no", offset) if refused else f"__row_no + {offset}"
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {line_no} AS __line_no, * FROM {table}"
-    )
-    return refused
-
-
-def first_lines(path: Path, count: int) -> list[str]:
-    """The first `count` lines of a plain or gzip-compressed text file."""
-    with path.open("rb") as probe:
-        compressed = probe.read(2) == b"\x1f\x8b"
-    opener = gzip.open if compressed else open
-    with opener(path, "rt", encoding="utf-8", errors="replace", newline="") as fh:
-        return [line.rstrip("\r\n") for line in itertools.islice(fh, count)]
 
 
 def _delimiter(mapping: Mapping, path: Path) -> str:
@@ -276,6 +236,8 @@ class MappedCsv:
         return {"call_facts": CALL_FACTS, "leg_facts": LEG_FACTS}
 
 
+_EXITS = ", ".join(f"'{o}'" for o in EXIT_OUTCOMES)
+
 # One row per record_key (the same row imported twice counts once), rows mapped to 'ignore' out.
 _ROWS = """
 rows AS (
@@ -318,10 +280,15 @@ SELECT tenant, call_key, 'mapped-csv' AS source, 1 AS priority, started_at, ende
         WHEN last_outcome IN ('no_answer', 'busy') THEN
             CASE WHEN queued THEN 'queue' ELSE 'ring_group' END
         WHEN last_outcome IN ('voicemail', 'after_hours', 'invalid_destination') THEN last_outcome
+        WHEN last_outcome = 'external_forward' THEN 'external'
+        WHEN last_outcome IN ('timeout', 'exit_key', 'join_empty', 'leave_empty', 'full',
+                              'callback_requested') THEN 'queue'
     END) AS end_stage,
     coalesce(hangup_side, CASE WHEN NOT answered AND last_outcome = 'abandoned' THEN 'caller' END)
         AS hangup_side,
-    ivr_path, recording
+    ivr_path, recording,
+    CASE WHEN NOT answered AND last_outcome IN ({_EXITS}) THEN last_outcome END AS exit_reason,
+    NULL::TIMESTAMP AS queue_entered_at
 FROM calls
 """
 

@@ -36,6 +36,14 @@ REQUIRED_FIELDS = ("call_key", "started_at")
 OUTCOMES = (
     "answered", "abandoned", "no_answer", "busy", "voicemail", "after_hours",
     "invalid_destination", "failed", "ignore",
+    # why an unanswered inbound call ended (calls.disposition, docs/import.md)
+    "timeout", "exit_key", "join_empty", "leave_empty", "full", "callback_requested",
+    "external_forward",
+)  # fmt: skip
+# Outcomes that say how an unanswered inbound call ended, in calls.disposition's words.
+EXIT_OUTCOMES = (
+    "abandoned", "timeout", "exit_key", "join_empty", "leave_empty", "full", "after_hours",
+    "callback_requested", "voicemail", "external_forward", "invalid_destination",
 )  # fmt: skip
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "outcome": OUTCOMES,

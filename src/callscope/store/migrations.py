@@ -105,6 +105,92 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        2,
+        "calls: disposition of unanswered inbound calls, queue entry time",
+        """
+        ALTER TABLE calls ADD COLUMN disposition VARCHAR;
+        ALTER TABLE calls ADD COLUMN queue_entered_at TIMESTAMP;
+        """,
+    ),
+    (
+        3,
+        "web access: users, API tokens, login sessions",
+        """
+        CREATE TABLE users (
+            username VARCHAR PRIMARY KEY,
+            tenant VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            agent VARCHAR,
+            password_hash VARCHAR NOT NULL,
+            lang VARCHAR,
+            created_at TIMESTAMP NOT NULL,
+            disabled BOOLEAN NOT NULL DEFAULT false
+        );
+        CREATE TABLE api_tokens (
+            token_id VARCHAR PRIMARY KEY,
+            tenant VARCHAR NOT NULL,
+            name VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            agent VARCHAR,
+            secret_sha256 VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP,
+            revoked_at TIMESTAMP
+        );
+        CREATE TABLE web_sessions (
+            session_sha256 VARCHAR PRIMARY KEY,
+            username VARCHAR NOT NULL,
+            csrf VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
+    (
+        4,
+        "live: event inbox, notification outbox, missed-contact notification state",
+        """
+        CREATE TABLE live_inbox (
+            tenant VARCHAR NOT NULL,
+            source VARCHAR NOT NULL,
+            event_key UBIGINT NOT NULL,
+            seq BIGINT NOT NULL,
+            call_key VARCHAR,
+            received_at TIMESTAMP NOT NULL,
+            payload VARCHAR NOT NULL
+        );
+        CREATE TABLE notify_outbox (
+            message_key VARCHAR PRIMARY KEY,
+            tenant VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            subject_key VARCHAR,
+            channel VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            body VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            due_at TIMESTAMP NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error VARCHAR,
+            sent_at TIMESTAMP,
+            dead_at TIMESTAMP
+        );
+        CREATE TABLE notify_contacts (
+            tenant VARCHAR NOT NULL,
+            contact_key VARCHAR NOT NULL,
+            external_number VARCHAR NOT NULL,
+            first_missed_at TIMESTAMP NOT NULL,
+            attempts INTEGER NOT NULL,
+            owner VARCHAR,
+            team VARCHAR,
+            deadline TIMESTAMP NOT NULL,
+            state VARCHAR NOT NULL,
+            resolution VARCHAR,
+            closed_at TIMESTAMP,
+            PRIMARY KEY (tenant, contact_key)
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
