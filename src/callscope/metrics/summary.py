@@ -1,4 +1,5 @@
-"""The one-screen call summary the import prints: what the PBX's day looked like.
+"""The one-screen digest: `summary` (the report) and `call_summary` (the import's quick look,
+kept for callers of the old shape).
 
 Every figure is an Ibis aggregate over `calls`/`legs`; the CLI only renders the result.
 """
@@ -8,9 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 
 from callscope.calllog import CallFilter, filtered_calls
+from callscope.metrics.agents import leg_figures
+from callscope.metrics.contacts import contacts
+from callscope.metrics.report import MetricFilter, Report
+from callscope.metrics.scope import agents_table, build, fetch, make_scope, scoped_calls, share
+from callscope.metrics.service import inbound, service_aggregates
+from callscope.settings import Settings
 from callscope.store import Store
 
 
@@ -85,4 +93,77 @@ def call_summary(store: Store, flt: CallFilter, region: str) -> CallSummary:
         first_call=None if totals["first"] is None else totals["first"].isoformat(),
         last_call=None if totals["last"] is None else totals["last"].isoformat(),
         agents=per_agent,
+    )
+
+
+SUMMARY_FORMULAS = {
+    "offered": "inbound calls; answered / missed / asr / asa_s / service_level as in `service`",
+    "missed_share": "missed / offered",
+    "open_contacts": "missed contacts of the period still open (no callback attempt)",
+    "attempted_contacts": "missed contacts with a callback attempt that did not connect",
+    "worst_agents": "agents with offered >= worst_agents_min_offered, highest miss_rate first",
+}
+
+
+def summary(store: Store, flt: MetricFilter, settings: Settings) -> Report:
+    """The one-screen digest: call totals, service, open missed contacts, worst agents."""
+    scope = make_scope(store, flt, settings)
+    calls = scoped_calls(scope)
+    by_dir = fetch(
+        scope,
+        calls.aggregate(
+            calls=calls.count(),
+            inbound=(calls.direction == "inbound").sum(),
+            outbound=(calls.direction == "outbound").sum(),
+            internal=(calls.direction == "internal").sum(),
+        ),
+    )[0]
+    c = inbound(scope)
+    svc = fetch(scope, c.aggregate(**service_aggregates(c, settings)))[0]
+    ct = contacts(scope)
+    open_ = fetch(
+        scope,
+        ct.aggregate(
+            missed_contacts=ct.count(),
+            open_contacts=(ct.status == "open").sum(),
+            attempted_contacts=(ct.status == "attempted").sum(),
+            called_back=(ct.status == "called_back").sum(),
+            called_back_within_sla=ct.within_sla.sum(),
+        ),
+    )[0]
+    m = settings.metrics
+    at = leg_figures(scope)
+    at = at.mutate(miss_rate=share(at.rang_no_answer, at.offered))
+    names = agents_table(settings).rename(n_agent="agent")
+    at = at.left_join(names, at.agent == names.n_agent).drop("n_agent")
+    worst = fetch(
+        scope,
+        at.filter(at.offered >= m.worst_agents_min_offered)
+        .select("agent", "agent_name", "team", "offered", "rang_no_answer", "miss_rate")
+        .order_by([ibis.desc("miss_rate"), ibis.desc("offered"), "agent"])
+        .limit(m.worst_agents_count),
+    )
+    row: dict[str, Any] = {k: int(v or 0) for k, v in by_dir.items()}
+    offered = int(svc["offered"] or 0)
+    missed_n = int(svc["missed"] or 0)
+    row.update(
+        offered=offered,
+        answered=int(svc["answered"] or 0),
+        missed=missed_n,
+        missed_share=missed_n / offered if offered else None,
+        asr=svc["asr"],
+        asa_s=svc["asa_s"],
+        service_level=svc["service_level"],
+        sl_variant=m.sl_variant,
+        abandon_rate=svc["abandon_rate"],
+        short_abandons=int(svc["short_abandons"] or 0),
+        **{k: int(v or 0) for k, v in open_.items()},
+    )
+    return build(
+        scope,
+        "summary",
+        [row],
+        SUMMARY_FORMULAS,
+        {"worst_agents": worst},
+        worst_agents_min_offered=m.worst_agents_min_offered,
     )

@@ -1,0 +1,216 @@
+"""Report benchmark: every `callscope report` over 1M and 10M canonical calls.
+
+The goal (bench/README.md): each report answers in under 2 s at 10M calls on a 2-core machine,
+so the dashboard stays interactive. The store is generated straight in DuckDB (calls, legs and
+agent states as the assembler would write them: `range()` and `hash()` pseudo-random columns),
+which takes seconds instead of an import's minutes. Every report runs in its own child process:
+its wall time is measured around the metric call alone (the store is already open), and its
+peak resident memory (`ru_maxrss`, Python and Ibis included) is that report's alone.
+
+    python bench/reports.py                      # 1M and 10M calls, every report
+    python bench/reports.py --calls 1000000 --reports agents,missed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "out"
+DAYS = 365
+AGENTS = 60
+START = "2025-01-01"
+
+CALLS_SQL = """
+INSERT INTO calls BY NAME
+WITH r AS (
+    SELECT i,
+           (hash(i, 'dir') % 1000) / 1000.0 AS u_dir,
+           (hash(i, 'ans') % 1000) / 1000.0 AS u_ans,
+           (hash(i, 'num') % {customers}) AS num,
+           (hash(i, 'tod') % 36000) AS tod,
+           (hash(i, 'wait') % 90) AS wait,
+           30 + (hash(i, 'talk') % 400) AS talk,
+           (hash(i, 'agent') % {agents}) AS agent_no,
+           (hash(i, 'stage') % 10) AS stage_no,
+           (i * {days} // {calls}) AS day
+    FROM range({calls}) t(i)
+), c AS (
+    SELECT *,
+           CASE WHEN u_dir < 0.78 THEN 'inbound' WHEN u_dir < 0.95 THEN 'outbound'
+                ELSE 'internal' END AS direction,
+           TIMESTAMP '{start}' + to_days(day::INTEGER) + to_seconds((5 * 3600 + tod)::BIGINT)
+               AS started_at,
+           u_ans < 0.86 AS ok
+    FROM r
+)
+SELECT 'c' || i AS call_id, 'default' AS tenant, direction, started_at,
+       started_at + to_seconds((wait + CASE WHEN ok THEN talk ELSE 0 END)::BIGINT) AS ended_at,
+       CASE WHEN direction = 'internal' THEN NULL ELSE '+7916' || lpad(num::VARCHAR, 7, '0') END
+           AS external_number,
+       '74950000' || (i % 4) AS line,
+       CASE WHEN ok THEN started_at + to_seconds(wait::BIGINT) END AS first_answered_at,
+       CASE WHEN ok OR direction = 'outbound' THEN (101 + agent_no)::VARCHAR END AS answered_by,
+       wait::DOUBLE AS wait_s,
+       CASE WHEN ok THEN talk ELSE 0 END::DOUBLE AS talk_s,
+       CASE WHEN ok THEN talk ELSE 0 END::DOUBLE AS max_talk_s,
+       CASE WHEN ok THEN 'answered' WHEN direction = 'inbound' THEN 'missed'
+            ELSE 'no_answer' END AS outcome,
+       CASE WHEN direction = 'outbound' THEN 'external' WHEN ok THEN 'agent'
+            WHEN stage_no < 2 THEN 'ivr' WHEN stage_no < 6 THEN 'queue'
+            WHEN stage_no < 8 THEN 'ring_group' WHEN stage_no < 9 THEN 'voicemail'
+            ELSE 'agent' END AS end_stage,
+       CASE WHEN stage_no < 5 THEN 'sales' ELSE 'support' END AS queue,
+       CASE WHEN direction = 'inbound' AND NOT ok THEN
+            CASE WHEN stage_no = 8 THEN 'voicemail' WHEN stage_no = 4 THEN 'timeout'
+                 ELSE 'abandoned' END END AS disposition,
+       'bench' AS source
+FROM c
+"""
+
+# 1-3 agent legs per inbound call; the last leg of an answered call is the one that answered,
+# the others were cancelled when it did (ring-all) or rang out before (hunt).
+LEGS_SQL = """
+INSERT INTO legs BY NAME
+WITH k AS (
+    SELECT call_id, tenant, started_at, first_answered_at, talk_s, outcome,
+           1 + hash(call_id, 'legs') % 3 AS n
+    FROM calls WHERE direction = 'inbound' AND end_stage <> 'ivr'
+), l AS (
+    SELECT k.*, g.j FROM k, LATERAL (SELECT unnest(range(k.n::BIGINT)) AS j) g
+)
+SELECT call_id, tenant, (j + 1)::INTEGER AS leg_no, 'agent' AS destination_kind,
+       (101 + hash(call_id, j) % {agents})::VARCHAR AS agent,
+       started_at + to_seconds(j * 2) AS ring_started_at,
+       CASE WHEN outcome = 'answered' AND j = n - 1 THEN first_answered_at END AS answered_at,
+       coalesce(first_answered_at, started_at + to_seconds(20)) AS ended_at,
+       20.0 AS ring_s,
+       CASE WHEN outcome = 'answered' AND j = n - 1 THEN talk_s ELSE 0 END AS talk_s,
+       CASE WHEN outcome = 'answered' AND j = n - 1 THEN 'answered'
+            WHEN outcome = 'answered' THEN 'cancelled_answered_elsewhere'
+            ELSE 'no_answer' END AS result,
+       'bench' AS source
+FROM l
+"""
+
+STATES_SQL = """
+INSERT INTO agent_states BY NAME
+SELECT 'default' AS tenant, (101 + a)::VARCHAR AS agent, 'paused' AS state, 'lunch' AS reason,
+       TIMESTAMP '{start}' + to_days(d::INTEGER) + to_seconds((9 * 3600 + 600 * p)::BIGINT)
+           AS started_at,
+       TIMESTAMP '{start}' + to_days(d::INTEGER) + to_seconds((9 * 3600 + 600 * p + 900)::BIGINT)
+           AS ended_at,
+       'bench' AS source
+FROM range({agents}) x(a), range({days}) y(d), range(2) z(p)
+"""
+
+
+def generate(path: Path, calls: int) -> None:
+    """A canonical store with `calls` calls over a year, built by SQL in DuckDB."""
+    from callscope.store import open_store
+
+    params = {"calls": calls, "customers": max(calls // 6, 1), "agents": AGENTS,
+              "days": DAYS, "start": START}  # fmt: skip
+    with open_store(path) as store:
+        for sql in (CALLS_SQL, LEGS_SQL, STATES_SQL):
+            store.con.execute(sql.format(**params))
+        store.con.execute("CHECKPOINT")
+
+
+def _settings() -> Any:
+    from callscope.settings import AgentConfig, Settings
+
+    agents = {str(101 + a): AgentConfig(name=f"Agent {a}", team=("sales", "support")[a % 2])
+              for a in range(AGENTS)}  # fmt: skip
+    return Settings(timezone="Europe/Moscow", agents=agents)
+
+
+def child(db: Path, report: str, options: dict[str, Any]) -> dict[str, Any]:
+    from callscope.metrics import REPORTS, MetricFilter
+    from callscope.store import open_store
+
+    settings = _settings()
+    flt = MetricFilter()
+    if "_from" in options:  # a period, as the dashboard asks for one
+        flt = MetricFilter(
+            date_from=date.fromisoformat(options.pop("_from")),
+            date_to=date.fromisoformat(options.pop("_to")),
+        )
+    with open_store(db, read_only=True) as store:
+        began = time.perf_counter()
+        result = REPORTS[report](store, flt, settings, **options)
+        seconds = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"report": report, "options": options, "seconds": round(seconds, 2),
+            "peak_mb": round(peak), "rows": len(result.rows)}  # fmt: skip
+
+
+RUNS: list[tuple[str, dict[str, Any]]] = [
+    ("summary", {}),
+    ("missed", {}),
+    ("agents", {}),
+    ("callbacks", {}),
+    ("service", {"by": "day"}),
+    ("service", {"by": "agent"}),
+    ("patience", {}),
+    ("endpoints", {}),
+    ("load", {}),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", default="1000000,10000000")
+    parser.add_argument("--reports", default="", help="comma-separated names (default: all)")
+    parser.add_argument(
+        "--month", action="store_true", help="filter every report to the last month (Dec 2025)"
+    )
+    parser.add_argument("--child", nargs=3, metavar=("DB", "REPORT", "OPTIONS"),
+                        help=argparse.SUPPRESS)  # fmt: skip
+    args = parser.parse_args()
+    if args.child:
+        db, report, options = args.child
+        print(json.dumps(child(Path(db), report, json.loads(options))))
+        return
+    wanted = set(filter(None, args.reports.split(",")))
+    OUT.mkdir(exist_ok=True)
+    results: list[dict[str, Any]] = []
+    for calls in (int(n) for n in args.calls.split(",")):
+        db = OUT / f"reports_{calls}.duckdb"
+        if not db.exists():
+            began = time.perf_counter()
+            generate(db, calls)
+            print(f"generated {calls:,} calls in {time.perf_counter() - began:.0f} s",
+                  file=sys.stderr)  # fmt: skip
+        for report, base in RUNS:
+            if wanted and report not in wanted:
+                continue
+            options = dict(base)
+            if args.month:
+                options.update(_from="2025-12-01", _to="2025-12-31")
+            done = subprocess.run(
+                [sys.executable, __file__, "--child", str(db), report, json.dumps(options)],
+                check=True, capture_output=True, text=True, env=os.environ.copy(),
+            )  # fmt: skip
+            row = {"calls": calls, "period": "2025-12" if args.month else "all",
+                   **json.loads(done.stdout.strip().splitlines()[-1])}  # fmt: skip
+            results.append(row)
+            label = report + "".join(f" --by {v}" for v in base.values())
+            label += " (Dec)" if args.month else ""
+            print(f"{calls:>10,}  {label:<22} {row['seconds']:>6.2f} s  {row['peak_mb']:>6} MB",
+                  flush=True)  # fmt: skip
+    name = "reports_month.json" if args.month else "reports.json"
+    (OUT / name).write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,229 @@
+"""The agent scorecard (design.md 4, "Per agent"): what was offered to each agent, what they
+answered, let ring, dropped, called back, and how long they were paused, plus team averages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+
+from callscope.metrics.contacts import contacts
+from callscope.metrics.report import MetricFilter, Report
+from callscope.metrics.scope import (
+    UTC,
+    Scope,
+    agents_table,
+    build,
+    fetch,
+    make_scope,
+    period_legs,
+    scoped_calls,
+    share,
+    with_definitions,
+)
+from callscope.settings import Settings
+from callscope.store import Store
+
+AGENT_COLUMNS = (
+    "offered",
+    "answered",
+    "rang_no_answer",
+    "miss_rate",
+    "lost_calls",
+    "pickup_s_mean",
+    "pickup_s_median",
+    "pickup_s_p90",
+    "quick_hangups",
+    "quick_hangups_agent_side",
+    "quick_hangups_caller_side",
+    "talk_s_mean",
+    "talk_s_total",
+    "missed_contacts",
+    "never_called_back",
+    "called_back",
+    "called_back_within_sla",
+    "paused_s",
+    "paused_in_peak_s",
+    "outbound_calls",
+)
+FORMULAS = {
+    "offered": "legs of offered (inbound) calls that rang the agent",
+    "answered": "legs the agent picked up with talk_s >= min_talk_s",
+    "rang_no_answer": "legs not picked up that ended by ring timeout or caller hang-up (result "
+    "no_answer | caller_hung_up); legs cancelled because another agent answered are not misses",
+    "miss_rate": "rang_no_answer / offered",
+    "lost_calls": "missed calls (call level) in which the agent was rung",
+    "pickup_s_*": "answered_at - ring_started_at of answered legs: mean, median, 90th percentile",
+    "quick_hangups": "legs picked up with talk_s < quick_hangup_s; _agent_side / _caller_side "
+    "where the source tells who hung up",
+    "talk_s_*": "talk_s of answered legs",
+    "missed_contacts": "missed contacts attributed to the agent (last agent rung)",
+    "never_called_back": "of those, status open or attempted",
+    "called_back": "of those, status called_back; called_back_within_sla: within the SLA",
+    "paused_s": "paused agent_states inside the period; paused_in_peak_s: inside peak hours",
+    "outbound_calls": "outbound calls the agent placed",
+    "team rows": "kind = team_average: mean of the team's agents; miss_rate = team sum ratio",
+}
+
+
+def peak_hours(scope: Scope) -> list[int]:
+    """Configured peak hours, else the `peak_hours_auto` hours of day with most offered calls."""
+    m = scope.settings.metrics
+    if m.peak_hours:
+        return list(m.peak_hours)
+    c = with_definitions(scope, scoped_calls(scope))
+    c = c.filter(c.direction == "inbound")
+    per = (
+        c.group_by(hour=c.local_start.hour())
+        .aggregate(n=c.count())
+        .order_by([ibis.desc("n"), "hour"])
+        .limit(m.peak_hours_auto)
+    )
+    return sorted(int(r["hour"]) for r in per.to_pyarrow().to_pylist())
+
+
+def _intervals(scope: Scope, hours: list[int]) -> ir.Table:
+    """Peak-hour periods in naive UTC over the scope's span, one row per local hour."""
+    tz = ZoneInfo(scope.settings.timezone)
+    starts: list[datetime] = []
+    day = scope.lo.replace(tzinfo=UTC).astimezone(tz).date()
+    last = scope.hi.replace(tzinfo=UTC).astimezone(tz).date()
+    while day <= last:
+        for h in hours:
+            local = datetime(day.year, day.month, day.day, h, tzinfo=tz)
+            starts.append(local.astimezone(UTC).replace(tzinfo=None))
+        day += timedelta(days=1)
+    return ibis.memtable(
+        {"p_start": starts, "p_end": [s + timedelta(hours=1) for s in starts]},
+        schema={"p_start": "timestamp", "p_end": "timestamp"},
+    )
+
+
+def pauses(scope: Scope, hours: list[int]) -> ir.Table:
+    """agent, paused_s, paused_in_peak_s: paused states clipped to the period."""
+    st = scope.table("agent_states")
+    st = st.filter((st.tenant == scope.tenant) & (st.state == "paused"))
+    lo = scope.start or scope.lo
+    hi = scope.end or scope.hi
+    st = st.mutate(
+        a=ibis.greatest(st.started_at, ibis.literal(lo)),
+        b=ibis.least(st.ended_at.fill_null(st.started_at), ibis.literal(hi)),
+    )
+    st = st.filter(st.b > st.a)
+    total = st.group_by("agent").aggregate(
+        paused_s=(st.b.epoch_seconds() - st.a.epoch_seconds()).sum().cast("float64")
+    )
+    if not hours:
+        return total.mutate(paused_in_peak_s=ibis.literal(0.0))
+    p = _intervals(scope, hours)
+    j = st.join(p, [p.p_start < st.b, p.p_end > st.a])
+    overlap = (
+        ibis.least(j.p_end, j.b).epoch_seconds() - ibis.greatest(j.p_start, j.a).epoch_seconds()
+    )
+    peak = j.group_by(p_agent=j.agent).aggregate(paused_in_peak_s=overlap.sum().cast("float64"))
+    out = total.left_join(peak, total.agent == peak.p_agent).drop("p_agent")
+    return out.mutate(paused_in_peak_s=out.paused_in_peak_s.fill_null(0.0))
+
+
+def leg_figures(scope: Scope) -> ir.Table:
+    """Per agent: the leg-level columns (offered .. talk_s_total) over offered calls."""
+    s = scope.settings
+    agents = scope.agent_set()
+    c = with_definitions(scope, scoped_calls(scope))
+    inbound = c.filter(c.direction == "inbound").select("call_id", "is_missed")
+    legs = period_legs(scope)
+    if agents is not None:
+        legs = legs.filter(legs.agent.isin(agents))
+    lg = legs.join(inbound, "call_id")
+    picked = lg.answered_at.notnull()
+    ok = picked & (lg.talk_s >= float(s.min_talk_s))
+    quick = picked & (lg.talk_s < float(s.quick_hangup_s))
+    # Quantiles over a NULL-masked column, not `where=`: Spark needs a constant quantile.
+    pickup = ibis.cases((ok, lg.ring_s), else_=ibis.null().cast("float64"))
+    return lg.group_by("agent").aggregate(
+        offered=lg.count(),
+        answered=ok.sum(),
+        rang_no_answer=(~picked & lg.result.isin(["no_answer", "caller_hung_up"])).sum(),
+        lost_calls=lg.call_id.nunique(where=lg.is_missed),
+        pickup_s_mean=lg.ring_s.mean(where=ok),
+        pickup_s_median=pickup.median(),
+        pickup_s_p90=pickup.quantile(0.9),
+        quick_hangups=quick.sum(),
+        quick_hangups_agent_side=(quick & (lg.hangup_side == "agent")).sum(),
+        quick_hangups_caller_side=(quick & (lg.hangup_side == "caller")).sum(),
+        talk_s_mean=lg.talk_s.mean(where=ok),
+        talk_s_total=lg.talk_s.sum(where=ok),
+    )
+
+
+def agent_table(scope: Scope, hours: list[int]) -> ir.Table:
+    """One row per agent with AGENT_COLUMNS (an Ibis expression; `agents` renders it);
+    `hours` are the peak hours for paused_in_peak_s."""
+    s = scope.settings
+    agents = scope.agent_set()
+    per_leg = leg_figures(scope)
+    ct = contacts(scope)
+    per_contact = ct.group_by(c_agent=ct.agent).aggregate(
+        missed_contacts=ct.count(),
+        never_called_back=ct.status.isin(["open", "attempted"]).sum(),
+        called_back=(ct.status == "called_back").sum(),
+        called_back_within_sla=ct.within_sla.sum(),
+    )
+    out = scoped_calls(scope)
+    out = out.filter((out.direction == "outbound") & out.answered_by.notnull())
+    if agents is not None:
+        out = out.filter(out.answered_by.isin(agents))
+    per_out = out.group_by(o_agent=out.answered_by).aggregate(outbound_calls=out.count())
+    paused = pauses(scope, hours).rename(z_agent="agent")
+    if agents is not None:
+        paused = paused.filter(paused.z_agent.isin(agents))
+    keys = (
+        per_leg.select(agent=per_leg.agent.cast("string"))
+        .union(per_contact.select(agent=per_contact.c_agent.cast("string")))
+        .union(per_out.select(agent=per_out.o_agent.cast("string")))
+        .union(paused.select(agent=paused.z_agent.cast("string")))
+        .distinct()
+    )
+    keys = keys.filter(keys.agent.notnull())
+    t = keys.left_join(per_leg, "agent").drop("agent_right")
+    t = t.left_join(per_contact, t.agent == per_contact.c_agent).drop("c_agent")
+    t = t.left_join(per_out, t.agent == per_out.o_agent).drop("o_agent")
+    t = t.left_join(paused, t.agent == paused.z_agent).drop("z_agent")
+    counts = [
+        "offered", "answered", "rang_no_answer", "lost_calls", "quick_hangups",
+        "quick_hangups_agent_side", "quick_hangups_caller_side", "missed_contacts",
+        "never_called_back", "called_back", "called_back_within_sla", "outbound_calls",
+    ]  # fmt: skip
+    t = t.mutate(
+        **{k: t[k].fill_null(0) for k in counts},
+        talk_s_total=t.talk_s_total.fill_null(0.0),
+        paused_s=t.paused_s.fill_null(0.0),
+        paused_in_peak_s=t.paused_in_peak_s.fill_null(0.0),
+    )
+    t = t.mutate(miss_rate=share(t.rang_no_answer, t.offered))
+    names = agents_table(s).rename(n_agent="agent")
+    t = t.left_join(names, t.agent == names.n_agent).drop("n_agent")
+    return t.select("agent", "agent_name", "team", *AGENT_COLUMNS)
+
+
+def team_averages(t: ir.Table) -> ir.Table:
+    means: dict[str, Any] = {k: t[k].mean() for k in AGENT_COLUMNS if k not in ("miss_rate",)}
+    means["miss_rate"] = share(t.rang_no_answer.sum(), t.offered.sum())
+    return t.group_by("team").aggregate(agents=t.count(), **means)
+
+
+def agents(store: Store, flt: MetricFilter, settings: Settings) -> Report:
+    """Per-agent scorecard rows (kind = agent), then one team_average row per team."""
+    scope = make_scope(store, flt, settings)
+    hours = peak_hours(scope)
+    t = agent_table(scope, hours)
+    rows = [
+        {"kind": "agent", **r}
+        for r in fetch(scope, t.order_by([ibis.asc("team", nulls_first=False), "agent"]))
+    ]
+    teams = fetch(scope, team_averages(t).order_by(ibis.asc("team", nulls_first=False)))
+    rows += [{"kind": "team_average", "agent": None, "agent_name": None, **r} for r in teams]
+    return build(scope, "agents", rows, FORMULAS, peak_hours=hours)

@@ -1,0 +1,188 @@
+"""Missed contacts and their resolution (design.md 4), as one Ibis expression.
+
+Per customer number, calls are ordered in time and every successful contact (an answered call,
+either way) closes a segment: the missed calls of one segment are one contact, the success that
+closes it is its resolution, the unconnected outbound calls inside it are callback attempts.
+That is a running sum over a window and equi-joins, so it runs in the engine at any size.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from callscope.metrics.scope import Scope, agents_table, answered, period_legs, tenant_calls
+
+STATUSES = ("called_back", "recalled_by_customer", "attempted", "open")
+COLOURS = ("red", "yellow", "green")
+
+
+def customer_events(scope: Scope) -> ir.Table:
+    """Calls with a customer number (inbound from it, outbound to it), each tagged miss,
+    success or attempt, with `seg`: how many successes that number had up to this call."""
+    s = scope.settings
+    horizon = timedelta(days=s.metrics.resolution_horizon_days)
+    c = tenant_calls(scope)
+    c = c.filter(c.external_number.notnull() & c.direction.isin(["inbound", "outbound"]))
+    if scope.start is not None:
+        c = c.filter(c.started_at >= scope.start - horizon)
+    if scope.end is not None:
+        c = c.filter(c.started_at < scope.end + horizon)
+    if scope.flt.numbers:
+        c = c.filter(c.external_number.isin(scope.numbers()))
+    # Only numbers with a missed call in the period can have a contact there: the window below
+    # then sorts their calls alone.
+    m = c
+    if scope.start is not None:
+        m = m.filter(m.started_at >= scope.start)
+    if scope.end is not None:
+        m = m.filter(m.started_at < scope.end)
+    m = m.filter((m.direction == "inbound") & ~answered(m, s))
+    c = c.filter(c.external_number.isin(m.external_number))
+    ok = answered(c, s)
+    ev = c.select(
+        "call_id",
+        "external_number",
+        "direction",
+        "started_at",
+        "answered_by",
+        "end_stage",
+        "line",
+        "queue",
+        # A callback resolves when the customer picks up; a customer's own call when it starts.
+        resolves_at=ibis.cases(
+            ((c.direction == "outbound") & c.first_answered_at.notnull(), c.first_answered_at),
+            else_=c.started_at,
+        ),
+        is_miss=(c.direction == "inbound") & ~ok,
+        is_success=ok,
+        is_try=(c.direction == "outbound") & ~ok,
+    )
+    seg = ev.is_success.cast("int64").cumsum(
+        group_by=ev.external_number, order_by=[ev.started_at, ev.call_id]
+    )
+    return ev.mutate(seg=seg)
+
+
+def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
+    """One row per missed contact: the fields of the `missed` report plus `agent`, `team`,
+    `work_s` (working seconds to resolution) and `contact_id` (its first call's id)."""
+    s = scope.settings
+    horizon_s = s.metrics.resolution_horizon_days * 86400
+    ev = customer_events(scope)
+    key = ["external_number", "seg"]
+    miss = ev.filter(ev.is_miss)
+    grouped = miss.group_by(key).aggregate(
+        contact_id=miss.call_id.argmin(miss.started_at),
+        first_missed_at=miss.started_at.min(),
+        last_missed_at=miss.started_at.max(),
+        attempts=miss.count(),
+        end_stage=miss.end_stage.argmax(miss.started_at),
+        line=miss.line.argmax(miss.started_at),
+        queue=miss.queue.argmax(miss.started_at),
+    )
+    rung = period_legs(scope, timedelta(days=s.metrics.resolution_horizon_days))
+    ml = miss.select(*key, "call_id").join(rung, "call_id")
+    who = ml.group_by(key).aggregate(
+        agent=ml.agent.argmax(ml.ring_started_at),
+        agents_rung=ml.agent.collect(distinct=True).sort(),
+    )
+    succ = ev.filter(ev.is_success)
+    succ = succ.select(
+        s_number=succ.external_number,
+        s_seg=succ.seg - 1,
+        s_start=succ.started_at,
+        s_at=succ.resolves_at,
+        s_kind=ibis.cases(
+            (succ.direction == "inbound", "recalled_by_customer"), else_="called_back"
+        ),
+        s_agent=succ.answered_by,
+    )
+    # Callback attempts: unconnected outbound calls of the contact's segment after its first
+    # missed call (an equi-join to the contacts, cheaper than a second window over all calls).
+    tried = ev.filter(ev.is_try).select(
+        t_number=ev.external_number, t_seg=ev.seg, t_at=ev.started_at
+    )
+    tried = tried.join(
+        grouped.select("external_number", "seg", "first_missed_at"),
+        [tried.t_number == grouped.external_number, tried.t_seg == grouped.seg],
+    )
+    tried = tried.filter(tried.t_at > tried.first_missed_at)
+    tries = tried.group_by(key).aggregate(first_try_at=tried.t_at.min())
+    t = grouped.left_join(who, key).drop("external_number_right", "seg_right")
+    t = t.left_join(tries, key).drop("external_number_right", "seg_right")
+    t = t.left_join(succ, [t.external_number == succ.s_number, t.seg == succ.s_seg]).drop(
+        "s_number", "s_seg"
+    )
+    deadline = t.first_missed_at + ibis.interval(seconds=int(horizon_s))
+    resolved = t.s_start.notnull() & (t.s_start <= deadline)
+    has_try = t.first_try_at.notnull() & (t.first_try_at <= deadline)
+    t = t.mutate(
+        status=ibis.cases((resolved, t.s_kind), (has_try, "attempted"), else_="open"),
+        resolved_at=ibis.cases((resolved, t.s_at), else_=ibis.null().cast("timestamp")),
+        resolved_by_agent=ibis.cases((resolved, t.s_agent), else_=ibis.null().cast("string")),
+        attempted_at=ibis.cases((has_try, t.first_try_at), else_=ibis.null().cast("timestamp")),
+    )
+    t = t.mutate(
+        time_to_resolution_s=(
+            t.resolved_at.epoch_seconds() - t.first_missed_at.epoch_seconds()
+        ).cast("float64")
+    )
+    teams = agents_table(s).select(a_agent="agent", team="team")
+    t = t.left_join(teams, t.agent == teams.a_agent).drop("a_agent")
+    t = t.mutate(cal_key=scope.schedule.key_of(t.team))
+    t = scope.schedule.working_seconds(
+        t, "contact_id", "cal_key", "first_missed_at", "resolved_at", scope.lo, scope.hi
+    ).drop("cal_key")
+    sla_s = s.metrics.callback_sla_min * 60
+    in_sla = t.work_s.notnull() & (t.work_s <= sla_s)
+    t = t.mutate(
+        within_sla=(t.status == "called_back") & in_sla,
+        colour=ibis.cases(
+            (t.status == "open", "red"),
+            (t.status == "attempted", "yellow"),
+            (in_sla, "green"),
+            else_="yellow",
+        ),
+    ).drop("s_start", "s_at", "s_kind", "s_agent", "first_try_at")
+    if period_only:
+        t = _filtered(scope, t)
+    return t
+
+
+def _filtered(scope: Scope, t: ir.Table) -> ir.Table:
+    flt = scope.flt
+    if scope.start is not None:
+        t = t.filter(t.first_missed_at >= scope.start)
+    if scope.end is not None:
+        t = t.filter(t.first_missed_at < scope.end)
+    if flt.lines:
+        t = t.filter(t.line.isin(list(flt.lines)))
+    if flt.queues:
+        t = t.filter(t.queue.isin(list(flt.queues)))
+    agents = scope.agent_set()
+    if agents is not None:
+        t = t.filter(t.agent.isin(agents))
+    return t
+
+
+def call_contacts(scope: Scope) -> ir.Table:
+    """call_id -> the status and colour of the missed contact the (missed) call belongs to."""
+    ev = customer_events(scope)
+    miss = ev.filter(ev.is_miss).select("call_id", "external_number", "seg")
+    con = contacts(scope, period_only=False).select(
+        c_number="external_number",
+        c_seg="seg",
+        contact_status="status",
+        c_colour="colour",
+        contact_id="contact_id",
+    )
+    j = miss.join(con, [miss.external_number == con.c_number, miss.seg == con.c_seg])
+    return j.select(
+        m_call_id=j.call_id,
+        contact_id=j.contact_id,
+        contact_status=j.contact_status,
+        c_colour=j.c_colour,
+    )

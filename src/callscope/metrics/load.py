@@ -1,0 +1,102 @@
+"""When the lines are busy and who carries the calls: the weekday x hour heatmap, weekday
+against weekend, peak hours, each agent's share of answered calls with the Gini coefficient of
+that spread, and agent occupancy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from callscope.metrics.agents import peak_hours
+from callscope.metrics.report import MetricFilter, Report
+from callscope.metrics.scope import Scope, build, fetch, make_scope, period_legs, share
+from callscope.metrics.service import inbound
+from callscope.settings import Settings
+from callscope.store import Store
+
+FORMULAS = {
+    "rows": "offered (inbound) calls per local weekday (1 = Monday) x hour of day",
+    "missed_share": "missed / offered",
+    "weekend": "weekend_days of [metrics]; the rest are weekdays",
+    "peak_hours": "metrics.peak_hours, else the peak_hours_auto hours with most offered calls",
+    "agents.share": "answered legs of the agent / answered legs of all agents",
+    "gini": "Gini coefficient of answered legs per agent: 0 = even, 1 = one agent takes all",
+    "occupancy": "talk_s of answered legs / staffed time (agent_states available, ringing, "
+    "on_call in the period); null without agent states",
+}
+
+
+def _gini(per: ir.Table, col: str) -> ir.Table:
+    """G = 2 * sum(i * x_i) / (n * sum x) - (n + 1) / n over x sorted ascending, i from 1."""
+    x = per[col].cast("float64")
+    ranked = per.mutate(i=ibis.row_number().over(order_by=[x, per.agent]) + 1)
+    n = ranked.count()
+    total = ranked[col].sum()
+    return ranked.aggregate(
+        gini=ibis.cases(
+            (total > 0, 2.0 * (ranked.i * ranked[col]).sum() / (n * total) - (n + 1.0) / n),
+            else_=ibis.null().cast("float64"),
+        )
+    )
+
+
+def _staffed(scope: Scope) -> ir.Table:
+    st = scope.table("agent_states")
+    st = st.filter((st.tenant == scope.tenant) & st.state.isin(["available", "ringing", "on_call"]))
+    lo = scope.start or scope.lo
+    hi = scope.end or scope.hi
+    st = st.mutate(
+        a=ibis.greatest(st.started_at, ibis.literal(lo)),
+        b=ibis.least(st.ended_at.fill_null(st.started_at), ibis.literal(hi)),
+    )
+    st = st.filter(st.b > st.a)
+    return st.group_by(s_agent=st.agent).aggregate(
+        staffed_s=(st.b.epoch_seconds() - st.a.epoch_seconds()).sum().cast("float64")
+    )
+
+
+def load(store: Store, flt: MetricFilter, settings: Settings) -> Report:
+    scope = make_scope(store, flt, settings)
+    c = inbound(scope, first_of_day=False)
+    c = c.mutate(weekday=c.local_start.day_of_week.index() + 1, hour=c.local_start.hour())
+    heat = c.group_by(["weekday", "hour"]).aggregate(
+        offered=c.count(), answered=c.is_answered.sum(), missed=c.is_missed.sum()
+    )
+    heat = heat.mutate(missed_share=share(heat.missed, heat.offered))
+    rows = fetch(scope, heat.order_by(["weekday", "hour"]))
+    weekend = settings.metrics.weekend_days
+    parts = c.group_by(
+        part=ibis.cases((c.weekday.isin(weekend), "weekend"), else_="weekday")
+    ).aggregate(offered=c.count(), missed=c.is_missed.sum())
+    parts = parts.mutate(missed_share=share(parts.missed, parts.offered))
+    split = fetch(scope, parts.order_by("part"))
+    hours = peak_hours(scope)
+    per_hour: dict[int, int] = {}
+    for r in rows:
+        per_hour[r["hour"]] = per_hour.get(r["hour"], 0) + int(r["offered"])
+    lg = period_legs(scope).join(c.select("call_id"), "call_id")
+    ok = lg.answered_at.notnull() & (lg.talk_s >= float(settings.min_talk_s))
+    per_agent = lg.group_by("agent").aggregate(
+        offered=lg.count(), answered=ok.sum(), talk_s=lg.talk_s.sum(where=ok)
+    )
+    agents_filter = scope.agent_set()
+    if agents_filter is not None:
+        per_agent = per_agent.filter(per_agent.agent.isin(agents_filter))
+    total_answered = per_agent.answered.sum().as_scalar()
+    staffed = _staffed(scope)
+    pa = per_agent.left_join(staffed, per_agent.agent == staffed.s_agent).drop("s_agent")
+    pa = pa.mutate(
+        share=share(pa.answered, total_answered),
+        occupancy=share(pa.talk_s.fill_null(0), pa.staffed_s),
+    )
+    agents_rows = fetch(scope, pa.order_by([ibis.desc("answered"), "agent"]))
+    gini = fetch(scope, _gini(per_agent, "answered"))[0]["gini"]
+    extra: dict[str, Any] = {
+        "weekday_vs_weekend": split,
+        "peak_hours": [{"hour": h, "offered": per_hour.get(h, 0)} for h in hours],
+        "agents": agents_rows,
+        "gini": gini,
+    }
+    return build(scope, "load", rows, FORMULAS, extra)

@@ -1,0 +1,189 @@
+"""The `missed` report (missed contacts a manager must call back), the `callbacks` report
+(how they were resolved and how fast) and the call log's colours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from callscope.metrics.contacts import STATUSES, call_contacts, contacts
+from callscope.metrics.report import MetricFilter, Report
+from callscope.metrics.scope import (
+    answered,
+    build,
+    fetch,
+    make_scope,
+    scoped_calls,
+)
+from callscope.settings import Settings
+from callscope.store import Store
+
+MISSED_COLUMNS = (
+    "contact_id",
+    "external_number",
+    "first_missed_at",
+    "last_missed_at",
+    "attempts",
+    "end_stage",
+    "line",
+    "queue",
+    "agents_rung",
+    "agent",
+    "team",
+    "status",
+    "attempted_at",
+    "resolved_at",
+    "time_to_resolution_s",
+    "work_s",
+    "resolved_by_agent",
+    "within_sla",
+    "colour",
+)
+BUCKETS: tuple[tuple[str, float | None], ...] = (
+    ("<1 min", 60),
+    ("1-5 min", 300),
+    ("5-15 min", 900),
+    ("15-30 min", 1800),
+    ("30-60 min", 3600),
+    ("1-2 h", 7200),
+    ("2-4 h", 14400),
+    ("4-9 h", 32400),
+    ("9-24 h", 86400),
+    (">24 h", None),
+)
+CONTACT_FORMULAS = {
+    "contact": "consecutive missed inbound calls of one customer number with no answered call "
+    "(either way) in between; its time is the first missed call",
+    "status": "first event within resolution_horizon_days wins: recalled_by_customer (a later "
+    "inbound call answered), called_back (a later outbound call answered); else attempted "
+    "(an outbound call that did not connect), else open",
+    "resolved_at": "called_back: when the customer picked up the callback; "
+    "recalled_by_customer: when the customer's answered call started",
+    "time_to_resolution_s": "resolved_at - first_missed_at",
+    "work_s": "working seconds of [schedule] between first_missed_at and resolved_at",
+    "within_sla": "status = called_back and work_s <= callback_sla_min * 60",
+    "colour": "red = open; yellow = attempted, or resolved with work_s over the SLA; "
+    "green = resolved with work_s within the SLA",
+    "agent": "last agent rung by the contact's calls (attributed agent)",
+}
+
+
+def missed(store: Store, flt: MetricFilter, settings: Settings) -> Report:
+    """Missed contacts whose first missed call is in the period, newest first."""
+    scope = make_scope(store, flt, settings)
+    t = contacts(scope).select(*MISSED_COLUMNS)
+    rows = fetch(scope, t.order_by([ibis.desc("first_missed_at"), "contact_id"]))
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    for row in rows:
+        counts[row["status"]] += 1
+    return build(scope, "missed", rows, CONTACT_FORMULAS, {"totals": counts})
+
+
+def _bucket(seconds: ir.NumericValue) -> ir.StringValue:
+    branches = [(seconds < bound, label) for label, bound in BUCKETS if bound is not None]
+    return ibis.cases(*branches, else_=BUCKETS[-1][0])
+
+
+def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
+    """Resolution shares of missed contacts and the time-to-resolution distribution."""
+    scope = make_scope(store, flt, settings)
+    t = contacts(scope)
+    per_status = {
+        r["status"]: r
+        for r in fetch(
+            scope,
+            t.group_by("status").aggregate(
+                contacts=t.count(),
+                within_sla=t.within_sla.sum(),
+                time_to_resolution_s_median=t.time_to_resolution_s.median(),
+            ),
+        )
+    }
+    total = sum(int(r["contacts"]) for r in per_status.values())
+    rows: list[dict[str, Any]] = []
+    for status in STATUSES:
+        got = per_status.get(status, {})
+        n = int(got.get("contacts") or 0)
+        rows.append(
+            {
+                "status": status,
+                "contacts": n,
+                "share": n / total if total else None,
+                "within_sla": int(got.get("within_sla") or 0),
+                "time_to_resolution_s_median": got.get("time_to_resolution_s_median"),
+            }
+        )
+    resolved = t.filter(t.resolved_at.notnull())
+    resolved = resolved.mutate(bucket=_bucket(resolved.time_to_resolution_s))
+    dist = {
+        r["bucket"]: r
+        for r in fetch(
+            scope,
+            resolved.group_by("bucket").aggregate(
+                called_back=(resolved.status == "called_back").sum(),
+                recalled_by_customer=(resolved.status == "recalled_by_customer").sum(),
+            ),
+        )
+    }
+    n_resolved = sum(int(r["called_back"]) + int(r["recalled_by_customer"]) for r in dist.values())
+    buckets: list[dict[str, Any]] = []
+    cum = 0
+    for label, _ in BUCKETS:
+        got = dist.get(label, {})
+        cb, rc = int(got.get("called_back") or 0), int(got.get("recalled_by_customer") or 0)
+        cum += cb + rc
+        buckets.append(
+            {
+                "bucket": label,
+                "called_back": cb,
+                "recalled_by_customer": rc,
+                "resolved": cb + rc,
+                "cumulative_share": cum / n_resolved if n_resolved else None,
+            }
+        )
+    by_agent_t = resolved.filter(resolved.status == "called_back")
+    by_agent = fetch(
+        scope,
+        by_agent_t.group_by(agent=by_agent_t.resolved_by_agent)
+        .aggregate(
+            called_back=by_agent_t.count(),
+            within_sla=by_agent_t.within_sla.sum(),
+            time_to_resolution_s_median=by_agent_t.time_to_resolution_s.median(),
+        )
+        .order_by(ibis.desc("called_back"), "agent"),
+    )
+    formulas = dict(CONTACT_FORMULAS)
+    formulas["share"] = "contacts with the status / all missed contacts of the period"
+    formulas["buckets"] = "time_to_resolution_s of resolved contacts, lower bound inclusive"
+    return build(
+        scope,
+        "callbacks",
+        rows,
+        formulas,
+        {"time_to_resolution": buckets, "by_agent": by_agent, "totals": {"contacts": total}},
+    )
+
+
+def call_colours(store: Store, flt: MetricFilter, settings: Settings) -> ir.Table:
+    """call_id, colour (red | yellow | green) and contact_status of every call the filter
+    selects: a missed inbound call takes its contact's colour; an answered call is green; an
+    anonymous missed call (no number to call back) is red; an unconnected outbound or internal
+    call is yellow."""
+    scope = make_scope(store, flt, settings)
+    c = scoped_calls(scope)
+    c = c.mutate(is_answered=answered(c, settings))
+    links = call_contacts(scope)
+    j = c.left_join(links, c.call_id == links.m_call_id)
+    return j.select(
+        call_id=j.call_id,
+        colour=ibis.cases(
+            (j.c_colour.notnull(), j.c_colour),
+            (j.is_answered, "green"),
+            (j.direction == "inbound", "red"),
+            else_="yellow",
+        ),
+        contact_status=j.contact_status,
+        contact_id=j.contact_id,
+    )
