@@ -1,0 +1,83 @@
+"""Warming the report cache: the metric layer compiles each report anew (hundreds of ms per
+report), so at start-up and whenever the data changes a background thread computes what the
+pages ask for first — each report of the default period, for the whole tenant — and the first
+visitor of the morning gets a cached answer. The cache itself lives in `callscope.web.reports`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+
+from callscope.metrics.report import MetricFilter
+from callscope.settings import Settings
+from callscope.web.deps import Access
+from callscope.web.reports import data_stamp, run_report
+from callscope.web.scope import DEFAULT_PERIOD, period_of, reference_day
+
+log = logging.getLogger("callscope.web")
+
+# (report, options) the default pages run, in the order people open them
+FIRST: tuple[tuple[str, dict[str, str]], ...] = (
+    ("summary", {}),
+    ("service", {"by": "day"}),
+    ("endpoints", {}),
+    ("agents", {}),
+    ("callbacks", {}),
+    ("missed", {}),
+    ("load", {}),
+    ("patience", {}),
+)
+
+
+class Warmer:
+    """Re-warms when the data stamp changes; checks every `every_s` seconds."""
+
+    def __init__(self, access: Access, settings: Settings, every_s: float = 30) -> None:
+        self.access = access
+        self.settings = settings
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="callscope-warm", daemon=True)
+        self._stamp: tuple[object, ...] | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def warm_once(self) -> int:
+        """Compute the first reports if the data changed; returns how many were computed."""
+        tenant = self.settings.tenant
+        with self.access.lock:
+            stamp = data_stamp(self.access.store)
+            if stamp == self._stamp:
+                return 0
+            ref = reference_day(self.access.store, self.settings, tenant)
+        period = period_of(DEFAULT_PERIOD, ref)
+        flt = MetricFilter(date_from=period.start, date_to=period.end, tenant=tenant)
+        prev = period.previous()
+        jobs: list[tuple[str, dict[str, str], MetricFilter]] = [
+            (name, options, flt) for name, options in FIRST
+        ]
+        jobs.append(("summary", {}, replace(flt, date_from=prev.start, date_to=prev.end)))
+        done = 0
+        for name, options, target in jobs:
+            if self._stop.is_set():
+                return done
+            with self.access.lock:  # one report at a time: visitors get the store in between
+                run_report(name, self.access.store, target, self.settings, options)
+            done += 1
+        self._stamp = stamp
+        return done
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.warm_once()
+            except Exception as exc:  # warming must never take the server down
+                log.warning("warming the report cache failed: %s", exc)
+            self._stop.wait(self.every_s)
