@@ -13,6 +13,8 @@ _REGISTRY: dict[str, str] = {
     "asterisk-queue-log": "callscope.sources.asterisk_queue_log:AsteriskQueueLog",
     "freeswitch-cdr": "callscope.sources.freeswitch:FreeswitchCdr",
     "mapped-csv": "callscope.sources.mapped_csv:MappedCsv",
+    "asterisk-ami": "callscope.sources.asterisk_ami:AsteriskAmi",
+    "webhook-events": "callscope.sources.webhook_events:WebhookEvents",
 }
 
 FORMATS: tuple[str, ...] = tuple(_REGISTRY)

@@ -1,0 +1,137 @@
+"""Incremental assembly: finished calls move from the inbox to raw records and to calls/legs.
+
+A call is handed to the assembler when it is over (every AMI channel seen has hung up; a generic
+`call.ended` event arrived) or when it has been silent for `live.call_timeout_s`. Until then it
+lives only on the agent board: metrics and the missed-call tracker never see a half-assembled
+call. Events that belong to no call (agent pauses, device states) are moved at once.
+
+The move is the batch import's own step (`ingest_staged`: keep new raw rows by record_key,
+re-assemble exactly the calls they touch), so a live day and an import of the same PBX's logs
+give the same calls. A late event of a call already assembled is moved the same way and the call
+is re-assembled, replacing the old rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from callscope import importer
+from callscope.assemble import rebuild_agent_states
+from callscope.settings import Settings
+from callscope.sources import available_sources, get_source
+from callscope.sources.asterisk_ami import STAGE_SELECT as AMI_STAGE
+from callscope.sources.base import Source
+from callscope.sources.webhook_events import STAGE_SELECT as WEBHOOK_STAGE
+from callscope.store import Store
+
+AMI = "asterisk-ami"
+WEBHOOK = "webhook-events"
+STAGE = {AMI: AMI_STAGE, WEBHOOK: WEBHOOK_STAGE}
+
+# When a call's events are complete, per source, as SQL over its inbox rows grouped by call_key.
+FINISHED = {
+    AMI: """count(DISTINCT payload ->> 'Uniqueid') FILTER (WHERE (payload ->> 'Event') = 'Hangup')
+            >= greatest(count(DISTINCT payload ->> 'Uniqueid')
+                        FILTER (WHERE (payload ->> 'Event') = 'Newchannel'), 1)
+            -- stragglers (BridgeDestroy, Cdr) of a call already moved: after 30 s of quiet
+            OR (count(*) FILTER (WHERE (payload ->> 'Event') = 'Newchannel') = 0
+                AND max(received_at) < now()::TIMESTAMP - INTERVAL 30 SECOND)""",
+    WEBHOOK: "bool_or((payload ->> 'type') = 'call.ended')",
+}
+
+
+@dataclass
+class Moved:
+    """What one pass moved: events, and the calls (re-)assembled."""
+
+    events: int = 0
+    calls: list[str] = field(default_factory=list)
+    agent_events: bool = False
+
+
+class Driver:
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.tenant = settings.tenant
+        for name in STAGE:
+            importer.ensure_raw_table(store.con, get_source(name))
+
+    def step(self, *, flush: bool = False) -> Moved:
+        """Move every finished call (all pending calls when `flush`, e.g. at the end of a
+        replay or before shutting down)."""
+        moved = Moved()
+        for name in STAGE:
+            self._move(get_source(name), moved, flush)
+        if moved.agent_events:
+            sources = [s for s in available_sources() if _has_table(self.store.con, s.raw_table)]
+            rebuild_agent_states(
+                self.store.con,
+                sources,
+                self.settings,
+                self.tenant,
+                {s.name: s.raw_table for s in sources},
+            )
+        return moved
+
+    def _move(self, source: Source, moved: Moved, flush: bool) -> None:
+        con = self.store.con
+        timeout = float(self.settings.live.call_timeout_s)
+        finished = "true" if flush else FINISHED[source.name]
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE live_ready AS
+            SELECT call_key FROM live_inbox
+            WHERE tenant = $1 AND source = $2 AND call_key IS NOT NULL
+            GROUP BY call_key
+            HAVING {finished}
+                OR max(received_at) < now()::TIMESTAMP - to_seconds({timeout})
+            """,
+            [self.tenant, source.name],
+        )
+        where = (
+            "tenant = $1 AND source = $2 AND (call_key IS NULL"
+            " OR call_key IN (SELECT call_key FROM live_ready))"
+        )
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE live_stage AS
+            SELECT {STAGE[source.name]}, event_key AS record_key, seq AS row_no
+            FROM live_inbox WHERE {where}
+            """,
+            [self.tenant, source.name],
+        )
+        row = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE key IS NULL) FROM ("
+            f"SELECT {source.key_sql} AS key FROM live_stage)"  # type: ignore[attr-defined]
+        ).fetchone()
+        count, without_call = (int(row[0]), int(row[1])) if row else (0, 0)
+        if not count:
+            return
+        calls = [
+            str(r[0]) for r in con.execute("SELECT call_key FROM live_ready ORDER BY 1").fetchall()
+        ]
+        # The intake keeps writing meanwhile: delete exactly the events staged, not whatever
+        # matches the condition by now. A crash between the two steps re-stages events the
+        # raw table already keeps, which ingest_staged skips.
+        con.execute("CREATE OR REPLACE TEMP TABLE live_moving AS SELECT record_key FROM live_stage")
+        importer.ingest_staged(
+            self.store, source, "live_stage", settings=self.settings, origin=f"live:{source.name}"
+        )
+        con.execute(
+            "DELETE FROM live_inbox WHERE tenant = $1 AND source = $2"
+            " AND event_key IN (SELECT record_key FROM live_moving)",
+            [self.tenant, source.name],
+        )
+        moved.events += count
+        moved.calls.extend(calls)
+        moved.agent_events = moved.agent_events or without_call > 0
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
+    ).fetchone()
+    return bool(row and row[0])
