@@ -21,7 +21,7 @@ from callscope.errors import CallscopeError
 from callscope.importer import import_files
 from callscope.metrics.summary import call_summary
 from callscope.settings import Settings
-from callscope.sources import FORMATS
+from callscope.sources import FILE_FORMATS
 from callscope.store import open_store
 
 
@@ -34,7 +34,7 @@ class Outcome(StrEnum):
 def import_command(
     paths: Annotated[list[Path], typer.Argument(help="Log files (.gz read directly)")],
     fmt: Annotated[
-        str, typer.Option("--format", help=f"auto or one of: {', '.join(FORMATS)}")
+        str, typer.Option("--format", help=f"auto or one of: {', '.join(FILE_FORMATS)}")
     ] = "auto",
     mapping: Annotated[
         Path | None, typer.Option("--mapping", help="Mapping file for --format mapped-csv")

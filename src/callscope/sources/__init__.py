@@ -18,6 +18,8 @@ _REGISTRY: dict[str, str] = {
 }
 
 FORMATS: tuple[str, ...] = tuple(_REGISTRY)
+LIVE_ONLY = frozenset({"asterisk-ami", "webhook-events"})  # arrive through callscope listen
+FILE_FORMATS: tuple[str, ...] = tuple(f for f in FORMATS if f not in LIVE_ONLY)
 
 
 def get_source(name: str) -> Source:
@@ -51,6 +53,6 @@ def detect_format(head: str, display_name: str) -> str:
     if not scored or scored[0][0] < 0.5:
         raise InputFormatError(
             f"{display_name}: cannot tell the format from its first lines; "
-            f"give --format ({', '.join(FORMATS)})"
+            f"give --format ({', '.join(FILE_FORMATS)})"
         )
     return scored[0][1]

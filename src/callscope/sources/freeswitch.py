@@ -164,8 +164,10 @@ legs AS (
     FROM r
     WHERE is_b OR (NOT EXISTS (SELECT 1 FROM r b WHERE b.tenant = r.tenant
                                                    AND b.call_key = r.call_key AND b.is_b)
-                   AND (other_uuid IS NOT NULL OR last_app = 'bridge'
-                        OR (cdr_format = 'csv' AND regexp_full_match(callee, '[+0-9*#]+'))))
+                   AND (other_uuid IS NOT NULL OR last_app = 'bridge' OR (cdr_format = 'csv'
+                        AND (regexp_full_match(coalesce(caller, ''), {internal})
+                             OR regexp_full_match(coalesce(callee, ''), {internal}))
+                        AND regexp_full_match(callee, '[+0-9*#]+'))))
 ),
 legs2 AS (
     SELECT *,
