@@ -91,6 +91,58 @@ def test_hangup_cause_of_an_unanswered_extension_call(
     )  # fmt: skip
 
 
+def test_an_outside_callers_unbridged_row_is_the_call_not_a_leg(tmp_path: Path) -> None:
+    # No bleg_uuid: the PBX answered the caller itself (IVR, voicemail, closed-hours message),
+    # or the caller gave up before anyone answered. Nobody answered; no leg to the DID.
+    staged = stage_text(
+        tmp_path,
+        f"""
+        "","+15550100","5550199","public","2024-03-01 10:00:00","2024-03-01 10:00:00","2024-03-01 10:00:40","40","40","NORMAL_CLEARING","{A}","","","PCMA","PCMA"
+        "","+15550111","5550199","public","2024-03-01 11:00:00","","2024-03-01 11:00:25","25","0","ORIGINATOR_CANCEL","{B}","","","PCMA","PCMA"
+        "","+15550122","101","public","2024-03-01 12:00:00","","2024-03-01 12:00:30","30","0","NO_ANSWER","{B2}","","","PCMA","PCMA"
+        """,
+    )
+    calls = {c["call_key"]: c for c in staged.facts("call_facts")}
+    assert [(calls[k]["line"], calls[k]["end_stage"], calls[k]["exit_reason"]) for k in (A, B)] == [
+        ("5550199", "ivr", None),  # answered by the PBX, never bridged
+        ("5550199", None, "abandoned"),  # hung up unanswered, nothing says where
+    ]
+    # An extension on the row (the call rang 101) is a leg to that person.
+    legs = [(x["call_key"], x["agent"], x["result"]) for x in staged.facts("leg_facts")]
+    assert legs == [(B2, "101", "no_answer")]
+
+
+def test_unbridged_outside_calls_through_the_import(store: Store, tmp_path: Path) -> None:
+    path = write_text(
+        tmp_path / "Master.csv",
+        f"""
+        "","+15550100","5550199","public","2024-03-01 10:00:00","2024-03-01 10:00:00","2024-03-01 10:00:40","40","40","NORMAL_CLEARING","{A}","","","PCMA","PCMA"
+        "","+15550111","5550199","public","2024-03-01 11:00:00","","2024-03-01 11:00:25","25","0","ORIGINATOR_CANCEL","{B}","","","PCMA","PCMA"
+        """,
+    )
+    import_files(store, [path], fmt="freeswitch-cdr", settings=Settings(timezone="UTC"))
+    rows = store.con.execute(
+        "SELECT direction, outcome, answered_by, end_stage, disposition FROM calls"
+    ).fetchall()
+    assert set(rows) == {
+        ("inbound", "missed", None, "ivr", "abandoned"),
+        ("inbound", "missed", None, None, "abandoned"),
+    }
+
+
+def test_a_custom_template_with_last_app_tells_the_voicemail(tmp_path: Path) -> None:
+    staged = stage_text(
+        tmp_path,
+        f"""
+        caller_id_number,destination_number,start_stamp,answer_stamp,end_stamp,billsec,hangup_cause,uuid,bleg_uuid,last_app
+        +15550100,5550199,2024-03-01 10:00:00,2024-03-01 10:00:20,2024-03-01 10:01:00,40,NORMAL_CLEARING,{A},,voicemail
+        """,
+    )
+    [call] = staged.facts("call_facts")
+    assert call["end_stage"] == "voicemail"
+    assert staged.facts("leg_facts") == []
+
+
 def test_sql_template_statements_are_read(tmp_path: Path) -> None:
     staged = stage_text(
         tmp_path,

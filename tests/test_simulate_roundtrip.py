@@ -121,15 +121,29 @@ def test_freeswitch_csv_carries_every_bridged_call(history: tuple[Trace, Path]) 
     assert [d for d in found if d.split(":")[0] in bridged] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="freeswitch-cdr source: an inbound A leg without bleg_uuid (IVR, voicemail, after "
-    "hours, abandoned) is read as an answered external leg to the DID",
-)
+def csv_unbridged(truth: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a stock cdr_csv row says of an outside call no agent picked up: no last_app, so the
+    PBX answering it (IVR, voicemail, closed-hours message, a queue behind a greeting) is the
+    `ivr` stage, and a caller left ringing unanswered ends at no known stage."""
+    out = []
+    for t in truth:
+        missed = t["direction"] == "inbound" and not t["first_answered_at"]
+        if missed and t["end_stage"] != "invalid_destination":
+            pbx_answered = t["ivr_path"] or t["end_stage"] in ("after_hours", "voicemail", "ivr")
+            t = {**t, "end_stage": "ivr" if pbx_answered else None}
+        out.append(t)
+    return out
+
+
 def test_freeswitch_csv_unbridged_calls(history: tuple[Trace, Path]) -> None:
     trace, out = history
-    truth = carried(load_truth(out / "ground-truth.jsonl"), "freeswitch-csv")
-    assert compare(trace, out, ["freeswitch-csv"], truth) == []
+    whole = load_truth(out / "ground-truth.jsonl")
+    truth = csv_unbridged(carried(whole, "freeswitch-csv"))
+    transferred = {  # the CSV bridges only the first agent: the later talk is not in it
+        t["call_id"] for t in whole if any(leg["via"] == "transfer" for leg in t["legs"])
+    }
+    found = compare(trace, out, ["freeswitch-csv"], truth)
+    assert [d for d in found if d.split(":")[0] not in transferred] == []
 
 
 def test_missed_contacts_follow_the_calls(history: tuple[Trace, Path]) -> None:

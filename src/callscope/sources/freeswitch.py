@@ -162,6 +162,9 @@ legs AS (
             nullif(regexp_extract(coalesce(last_arg, ''), '^user/([^@]+)', 1), ''),
             callee) AS target
     FROM r
+    -- A caller's row is a leg to a person only when it was bridged, or when an extension is
+    -- on it (an extension's own call, or a call that rang one); an outside caller's unbridged
+    -- row (IVR, voicemail, closed hours, gave up unanswered) describes the call only.
     WHERE is_b OR (NOT EXISTS (SELECT 1 FROM r b WHERE b.tenant = r.tenant
                                                    AND b.call_key = r.call_key AND b.is_b)
                    AND (other_uuid IS NOT NULL OR last_app = 'bridge' OR (cdr_format = 'csv'
@@ -233,6 +236,10 @@ SELECT h.tenant, h.call_key, 'freeswitch-cdr' AS source, 1 AS priority,
                   ELSE 'ring_group' END
          WHEN s.queue IS NOT NULL THEN 'queue'
          WHEN h.last_app IN ('playback', 'play_and_get_digits', 'read', 'ivr', 'park') THEN 'ivr'
+         -- An outside caller the PBX answered itself and never bridged (stock CSV has no
+         -- last_app): IVR, voicemail and a closed-hours message look alike, the IVR is the stage.
+         WHEN h.cdr_format = 'csv' AND h.last_app IS NULL AND h.answer_at IS NOT NULL
+              AND NOT regexp_full_match(coalesce(h.caller, ''), {internal}) THEN 'ivr'
     END AS end_stage,
     coalesce(l.hangup_side, CASE WHEN h.cause = 'ORIGINATOR_CANCEL' THEN 'caller' END)
         AS hangup_side,

@@ -132,6 +132,10 @@ def read_cdr_csv(
         "end_at": stamp("end_stamp"),
         "hangup_cause": col("hangup_cause"),
         "accountcode": col("accountcode"),
+        # Custom templates may log these channel variables; stock ones do not.
+        "last_app": col("last_app"),
+        "last_arg": col("last_arg"),
+        "cc_queue": col("cc_queue"),
         "raw": raw,
         **_texts(col),
     }
