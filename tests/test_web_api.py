@@ -193,7 +193,7 @@ def test_the_warmer_computes_the_first_pages_once_per_data_change() -> None:
 
 
 def test_red_flags_mark_a_manager_far_worse_than_the_team() -> None:
-    from callscope.web.flags import flagged
+    from callscope.metrics.flags import flagged
 
     team = {"agents": 4, "miss_rate": 0.10, "pickup_s_median": 4.0, "never_called_back": 1.0}
     assert flagged({"miss_rate": 0.35, "pickup_s_median": 5.0}, team) == ["miss_rate"]

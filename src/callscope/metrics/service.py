@@ -24,22 +24,13 @@ from callscope.metrics.scope import (
     with_agent,
     with_definitions,
 )
+from callscope.model import EndStage
 from callscope.settings import Settings
 from callscope.store import Store
 
 GROUPINGS = ("hour", "day", "weekday", "week", "month", "team", "queue", "line", "agent")
 PATIENCE_BOUNDS = (5, 10, 20, 30, 60, 120, 300)
-ENDPOINTS = (
-    "ivr",
-    "queue",
-    "ring_group",
-    "agent",
-    "voicemail",
-    "external",
-    "invalid_destination",
-    "after_hours",
-    "unknown",
-)
+ENDPOINTS = (*EndStage, "unknown")  # unknown: the sources could not tell
 
 SL_FORMULAS = {
     "answered": "A(W<=T) / A",

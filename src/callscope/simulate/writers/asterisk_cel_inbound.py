@@ -128,17 +128,7 @@ def _queue(
     answered = next((leg for leg in legs if leg.answer is not None), None)
     if answered is not None and call.hangup_side == "caller":
         # the customer's handset hangs up first; the bridge then tears down
-        ev.hangup(
-            call.end,
-            c1,
-            num,
-            "s",
-            "customer",
-            16,
-            "dialplan/builtin",
-            app="AppDial2",
-            data=OUT_LINE,
-        )
+        ev.customer_hangs_up(call.end, c1, num)
     for k, (leg, pair) in enumerate(zip(legs, pairs, strict=True)):
         if leg.answer is not None:
             ev.add(leg.answer, "ANSWER", pair[0], num, exten, "agents", "AppQueue", OUT_LINE)
@@ -146,34 +136,14 @@ def _queue(
             answered_leg(ev, leg, k, pair, c2, num, exten, "queues", "Queue", q, "AppQueue")
         else:
             if leg.result == "caller_hung_up":
-                ev.hangup(
-                    leg.end,
-                    c1,
-                    num,
-                    "s",
-                    "customer",
-                    16,
-                    "dialplan/builtin",
-                    app="AppDial2",
-                    data=OUT_LINE,
-                )
+                ev.customer_hangs_up(leg.end, c1, num)
             cause = 26 if leg.result == "cancelled_answered_elsewhere" else 0
             _leg_end(ev, leg, pair, num, exten, "AppQueue", cause)
     status = "ANSWER" if answered is not None else "NOANSWER"
     ev.add(call.end, "APP_END", c2, num, exten, "queues", "Queue", q)
     ev.hangup(call.end, c2, num, exten, "queues", 16, dialstatus=status)
     if answered is None and not any(x.result == "caller_hung_up" for x in legs):
-        ev.hangup(
-            call.end,
-            c1,
-            num,
-            "s",
-            "customer",
-            16,
-            "dialplan/builtin",
-            app="AppDial2",
-            data=OUT_LINE,
-        )
+        ev.customer_hangs_up(call.end, c1, num)
     elif answered is not None and call.hangup_side != "caller":
         ev.hangup(call.end, c1, num, "s", "customer", 16, app="AppDial2", data=OUT_LINE)
     ev.add(call.end, "LINKEDID_END", c2, num, exten, "queues")
@@ -227,17 +197,7 @@ def _dial(
             if not answered_before:
                 ev.add(leg.answer, "ANSWER", c1, num, did, "from-trunk", "AppDial2", OUT_LINE)
             if call.hangup_side == "caller":
-                ev.hangup(
-                    leg.end,
-                    c1,
-                    num,
-                    "s",
-                    "customer",
-                    16,
-                    "dialplan/builtin",
-                    app="AppDial2",
-                    data=OUT_LINE,
-                )
+                ev.customer_hangs_up(leg.end, c1, num)
             if moved is not None:
                 transfer(ev, (leg, won, pair), (legs[moved], moved, pairs[moved]), c1, c2, data)
                 return

@@ -59,17 +59,7 @@ def transfer(
         ev.add(t_leg.answer, "ANSWER", t_pair[1], num, ext, "agents", "Answer")
         ev.add(t_leg.answer, "ANSWER", t_pair[0], ext, ext, "agents", "AppDial", OUT_LINE)
         if call.hangup_side == "caller":
-            ev.hangup(
-                call.end,
-                c1,
-                num,
-                "s",
-                "customer",
-                16,
-                "dialplan/builtin",
-                app="AppDial2",
-                data=OUT_LINE,
-            )
+            ev.customer_hangs_up(call.end, c1, num)
         answered_leg(ev, t_leg, t_k, t_pair, c2, num, "", "xfer", "Dial", xdata, "AppDial")
         ev.add(call.end, "APP_END", c2, num, ext, "xfer", "Dial", xdata)
         ev.hangup(call.end, c2, num, ext, "xfer", 16, dialstatus="ANSWER")

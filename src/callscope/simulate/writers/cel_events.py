@@ -89,6 +89,13 @@ class CallEvents:
         )
         self.add(at, "CHAN_END", chan, cid, exten, context, app, data)
 
+    def customer_hangs_up(self, at: int, chan: Chan, cid: str) -> None:
+        """The customer's handset hangs up first (a Local channel's half still in AppDial2);
+        the bridge tears down after it."""
+        self.hangup(
+            at, chan, cid, "s", "customer", 16, "dialplan/builtin", app="AppDial2", data=OUT_LINE
+        )
+
 
 def bridge_id(call: SimCall, leg_no: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_OID, f"{call.call_id}/{leg_no}"))

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from callscope.model import EndStage
 from callscope.settings import Settings
 from callscope.web.api import customer_history, log_query, log_row_json
 from callscope.web.calls import COLUMNS, SORTABLE, all_rows, log_page
@@ -34,17 +35,8 @@ SHOWN = (
     "status",
 )
 OUTCOMES = ("answered", "missed", "abandoned", "abandoned_short", "voicemail", "after_hours")
-STATUSES = ("open", "attempted", "called_back", "recalled_by_customer")
-END_STAGES = (
-    "ivr",
-    "queue",
-    "ring_group",
-    "agent",
-    "voicemail",
-    "external",
-    "invalid_destination",
-    "after_hours",
-)
+STATUSES = ("open", "attempted", "called_back", "recalled_by_customer")  # the order a reader scans
+END_STAGES = tuple(EndStage)
 LOG_PARAMS = ("number", "outcome", "colour", "status", "end_stage", "sort", "order")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from callscope.metrics.flags import FLAG_NAMES, flagged
 from callscope.web.charts import AMBER, BLUE, GREEN, RED, doughnut, series
 from callscope.web.deps import (
     ForbiddenError,
@@ -23,7 +24,6 @@ from callscope.web.deps import (
     TranslatorDep,
 )
 from callscope.web.export import Section
-from callscope.web.flags import FLAG_NAMES, flagged
 from callscope.web.reports import run_report
 from callscope.web.view import Page, respond
 
