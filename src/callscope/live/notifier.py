@@ -128,22 +128,30 @@ class Tracker:
         # A contact older than max_age_min when first seen (history imported in batch, a long
         # outage) is remembered without a message: nobody wants yesterday's alarms at once.
         stale = now - last > timedelta(minutes=s.live.notify.max_age_min)
-        self.store.con.execute(
-            "INSERT INTO notify_contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
-            " ON CONFLICT DO NOTHING",
-            [s.tenant, key, number, first, int(row["attempts"]), channel, team, deadline,
-             "stale" if stale else "open"],
-        )  # fmt: skip
-        if stale:
-            return
-        local = deadline.replace(tzinfo=UTC).astimezone(ZoneInfo(s.timezone))
-        enqueue(
-            self.store, s.tenant, f"missed:{key}:notify", "missed", channel,
-            f"Missed call from {number}",
-            f"You missed a call from {number} ({row['attempts']} attempt(s)). "
-            f"Call back by {local:%H:%M} ({s.metrics.callback_sla_min:g} min).",
-            quiet_until(s, now), key,
-        )  # fmt: skip
+        # The contact and its first message are written in one transaction: a crash between
+        # them would leave a contact marked as told whose message never reaches the outbox.
+        con = self.store.con
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(
+                "INSERT INTO notify_contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
+                " ON CONFLICT DO NOTHING",
+                [s.tenant, key, number, first, int(row["attempts"]), channel, team, deadline,
+                 "stale" if stale else "open"],
+            )  # fmt: skip
+            if not stale:
+                local = deadline.replace(tzinfo=UTC).astimezone(ZoneInfo(s.timezone))
+                enqueue(
+                    self.store, s.tenant, f"missed:{key}:notify", "missed", channel,
+                    f"Missed call from {number}",
+                    f"You missed a call from {number} ({row['attempts']} attempt(s)). "
+                    f"Call back by {local:%H:%M} ({s.metrics.callback_sla_min:g} min).",
+                    quiet_until(s, now), key,
+                )  # fmt: skip
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
 
     def _follow_up(self, now: datetime) -> dict[str, int]:
         s, notify = self.settings, self.settings.live.notify
