@@ -101,7 +101,7 @@ def test_demo_fills_the_database(tmp_path: Path) -> None:
     db = tmp_path / "demo.duckdb"
     out = run("demo", "--db", str(db), "--days", "3")
     assert "demo: dental-clinic, 3 days" in out
-    assert "inbound answered" in out
+    assert "Missed share" in out and "Not called back" in out
     with open_store(db) as store:
         (calls,) = store.con.execute("SELECT count(*) FROM calls").fetchone() or (0,)
     assert calls > 200

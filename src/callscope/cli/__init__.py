@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from callscope.cli import live as _live  # noqa: F401  (registers listen, outbox, digest)
-from callscope.cli import logs as _logs  # noqa: F401  (registers import, calls, summary, rejects)
+from callscope.cli import logs as _logs  # noqa: F401  (registers import, calls, rejects)
 from callscope.cli import report as _report  # noqa: F401  (registers report)
 from callscope.cli import simulate as _simulate  # noqa: F401  (registers simulate, demo)
 from callscope.cli import web as _web  # noqa: F401  (registers serve, user, token)

@@ -1,4 +1,4 @@
-"""Commands over imported logs: `import`, `calls`, `summary`, `rejects`."""
+"""Commands over imported logs: `import`, `calls`, `rejects`."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from callscope.cli.common import DbOpt, FormatOpt, OutputFormat, TzOpt, app, err
 from callscope.cli.common import load_cli_settings as _settings
 from callscope.errors import CallscopeError
 from callscope.importer import import_files
-from callscope.metrics.summary import call_summary
 from callscope.settings import Settings
 from callscope.sources import FILE_FORMATS
 from callscope.store import open_store
@@ -205,50 +204,6 @@ def calls_command(
 
 def _secs(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}"
-
-
-@app.command("summary")
-def summary_command(
-    date_from: DateFrom = None,
-    date_to: DateTo = None,
-    output: FormatOpt = OutputFormat.table,
-    db: DbOpt = None,
-    tz: TzOpt = None,
-) -> None:
-    """The call summary: calls by direction, answered and missed, where missed calls ended."""
-    settings = _settings(db, tz)
-    flt = _filter(settings, _day(date_from, "--from"), _day(date_to, "--to"))
-    with open_store(settings.db, read_only=True) as store:
-        s = call_summary(store, flt, settings.region)
-    if output is not OutputFormat.table:
-        json.dump(s.as_json(), sys.stdout, ensure_ascii=False, indent=1, default=str)
-        sys.stdout.write("\n")
-        return
-    share = "n/a" if s.missed_share is None else f"{s.missed_share:.1%}"
-    out.print(
-        f"[bold]{s.calls}[/bold] calls: {s.inbound} inbound, {s.outbound} outbound, "
-        f"{s.internal} internal"
-    )
-    out.print(
-        f"inbound answered {s.inbound_answered}, [red]missed {s.inbound_missed}[/red] ({share})"
-    )
-    if s.missed_by_stage:
-        out.print(
-            "missed by where the caller was: "
-            + ", ".join(f"{k} {v}" for k, v in s.missed_by_stage.items())
-        )
-    table = Table(title="agents")
-    for col in ("agent", "offered", "answered", "rang, no answer", "talk s"):
-        table.add_column(col, justify="right")
-    for a in s.agents:
-        table.add_row(
-            str(a["agent"]),
-            str(a["offered"]),
-            str(a["answered"]),
-            str(a["rang_no_answer"]),
-            _secs(a["talk_s"]),
-        )
-    out.print(table)
 
 
 @app.command("rejects")

@@ -125,6 +125,27 @@ def report_command(
         render(report, language)
 
 
+@app.command("summary")
+def summary_command(
+    date_from: DateFrom = None,
+    date_to: DateTo = None,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, json, csv or xlsx")] = (
+        ReportFormat.table
+    ),
+    lang: Annotated[
+        Lang | None, typer.Option("--lang", help="Table language (default: config)")
+    ] = None,
+    db: DbOpt = None,
+    tz: TzOpt = None,
+) -> None:
+    """The one-screen digest: the same report as `callscope report summary`."""
+    report_command(
+        ReportName("summary"), date_from=date_from, date_to=date_to, team=None, agent=None,
+        line=None, queue=None, number=None, by=None, fmt=fmt, output=None, lang=lang, db=db,
+        tz=tz,
+    )  # fmt: skip
+
+
 def _write_text(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text + "\n")

@@ -111,6 +111,6 @@ def demo_command(
         )
         out.print(f"configuration written to {config_out}")
         State.config = config_out  # the summary below names the agents as configured
-    from callscope.cli.logs import summary_command
+    from callscope.cli.report import summary_command
 
     summary_command(date_from=None, date_to=None, db=settings.db, tz=settings.timezone)
