@@ -210,9 +210,8 @@ def column(key: str, lang: str) -> str:
 
 
 def duration(seconds: float) -> str:
+    """m:ss (h:mm:ss from an hour): a bare "3" next to "Avg wait" reads as minutes."""
     s = round(seconds)
-    if abs(s) < 60:
-        return f"{s}"
     if abs(s) < 3600:
         return f"{s // 60}:{s % 60:02d}"
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from callscope.settings import AgentConfig, AsteriskConfig, Settings
+from callscope.settings import AgentConfig, AsteriskConfig, ScheduleSettings, Settings
 from callscope.simulate.trace import Trace
 from callscope.store import Store
 
@@ -28,6 +28,10 @@ def import_settings(trace: Trace) -> Settings:
         region=trace.region,
         agents={a.ext: AgentConfig(name=a.name, team=a.team) for a in trace.agents},
         asterisk=AsteriskConfig(cdr_line_field="userfield"),
+        schedule=ScheduleSettings(
+            hours=trace.opening or None,
+            holidays=[date.fromisoformat(d) for d in trace.holidays],
+        ),
     )
 
 
@@ -43,6 +47,11 @@ def settings_toml(trace: Trace) -> str:
         "[agents]",
     ]
     lines += [f'{a.ext} = {{ name = "{a.name}", team = "{a.team}" }}' for a in trace.agents]
+    if trace.opening:
+        hours = ", ".join(f'{day} = "{span}"' for day, span in trace.opening.items())
+        lines += ["", "[schedule]", f"hours = {{ {hours} }}"]
+        if trace.holidays:
+            lines.append("holidays = [" + ", ".join(f'"{d}"' for d in trace.holidays) + "]")
     return "\n".join(lines) + "\n"
 
 

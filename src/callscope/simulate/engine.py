@@ -222,6 +222,9 @@ class World:
         return False
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # profile days count from Monday = 0
+
+
 def simulate(profile: Profile, start: date, days: int, seed: int) -> Trace:
     """Run the company for `days` local days from `start`; calls sorted by start, ids assigned."""
     world = World(profile, start, days, seed)
@@ -254,6 +257,10 @@ def simulate(profile: Profile, start: date, days: int, seed: int) -> Trace:
         calls=calls,
         states=[s for s in states if s.start < world.horizon],
         lines={line.did: line.campaign for line in profile.lines},
+        opening={
+            WEEKDAYS[d]: f"{profile.hours.open}-{profile.hours.close}" for d in profile.hours.days
+        },
+        holidays=list(profile.hours.holidays),
     )
 
 

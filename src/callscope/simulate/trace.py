@@ -116,3 +116,6 @@ class Trace:
     calls: list[SimCall]
     states: list[StateInterval]
     lines: dict[str, str]  # DID -> campaign name
+    # when the company answers, as callscope's [schedule] says it: {"mon": "09:00-18:00", ...}
+    opening: dict[str, str] = field(default_factory=dict)
+    holidays: list[str] = field(default_factory=list)  # ISO dates
