@@ -40,6 +40,12 @@ class Lang(StrEnum):
     uk = "uk"
 
 
+ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", help="table, json, csv or xlsx")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (xlsx needs one)")
+]
+LangOpt = Annotated[Lang | None, typer.Option("--lang", help="Table language (default: config)")]
+
 # Columns a person reads in the terminal; JSON, CSV and XLSX carry every column.
 TABLE_COLUMNS: dict[str, list[str]] = {
     "summary": ["calls", "inbound", "outbound", "internal", "offered", "answered", "missed",
@@ -81,15 +87,9 @@ def report_command(
         list[str] | None, typer.Option("--number", help="Customer number (repeatable)")
     ] = None,
     by: Annotated[Grouping | None, typer.Option("--by", help="service: group rows by")] = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, json, csv or xlsx")] = (
-        ReportFormat.table
-    ),
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file (xlsx needs one)")
-    ] = None,
-    lang: Annotated[
-        Lang | None, typer.Option("--lang", help="Table language (default: config)")
-    ] = None,
+    fmt: ReportFormatOpt = ReportFormat.table,
+    output: OutputOpt = None,
+    lang: LangOpt = None,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
@@ -129,19 +129,16 @@ def report_command(
 def summary_command(
     date_from: DateFrom = None,
     date_to: DateTo = None,
-    fmt: Annotated[ReportFormat, typer.Option("--format", help="table, json, csv or xlsx")] = (
-        ReportFormat.table
-    ),
-    lang: Annotated[
-        Lang | None, typer.Option("--lang", help="Table language (default: config)")
-    ] = None,
+    fmt: ReportFormatOpt = ReportFormat.table,
+    output: OutputOpt = None,
+    lang: LangOpt = None,
     db: DbOpt = None,
     tz: TzOpt = None,
 ) -> None:
     """The one-screen digest: the same report as `callscope report summary`."""
     report_command(
         ReportName("summary"), date_from=date_from, date_to=date_to, team=None, agent=None,
-        line=None, queue=None, number=None, by=None, fmt=fmt, output=None, lang=lang, db=db,
+        line=None, queue=None, number=None, by=None, fmt=fmt, output=output, lang=lang, db=db,
         tz=tz,
     )  # fmt: skip
 
