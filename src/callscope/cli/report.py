@@ -242,7 +242,9 @@ def fmt_value(key: str, v: Any, lang: str) -> str:
 def _table(title: str, rows: list[dict[str, Any]], fields: list[str], lang: str) -> Table:
     table = Table(title=title, title_justify="left")
     for f in fields:
-        table.add_column(column(f, lang), justify="left" if f in ENUM_COLUMNS else "right")
+        # next to the name, the agent id is what it is: the extension
+        head = "extension" if f == "agent" and "agent_name" in fields else f
+        table.add_column(column(head, lang), justify="left" if f in ENUM_COLUMNS else "right")
     for r in rows:
         table.add_row(*[fmt_value(f, r.get(f), lang) for f in fields])
     return table

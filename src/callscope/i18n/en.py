@@ -106,6 +106,7 @@ MESSAGES: dict[str, str] = {
     "col.talk_s_mean": "Talk, mean",
     "col.talk_s_total": "Talk, total",
     "col.team": "Team",
+    "col.extension": "Ext.",
     "col.time_to_resolution_s": "Time to resolution",
     "col.time_to_resolution_s_median": "Time to resolution, median",
     "col.up_to_s": "Up to, s",

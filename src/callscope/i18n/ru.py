@@ -106,6 +106,7 @@ MESSAGES: dict[str, str] = {
     "col.talk_s_mean": "Разговор, среднее",
     "col.talk_s_total": "Разговор, всего",
     "col.team": "Команда",
+    "col.extension": "Внутр. номер",
     "col.time_to_resolution_s": "Время до решения",
     "col.time_to_resolution_s_median": "До решения, медиана",
     "col.up_to_s": "До, с",

@@ -106,6 +106,7 @@ MESSAGES: dict[str, str] = {
     "col.talk_s_mean": "Розмова, середнє",
     "col.talk_s_total": "Розмова, всього",
     "col.team": "Команда",
+    "col.extension": "Внутр. номер",
     "col.time_to_resolution_s": "Час до вирішення",
     "col.time_to_resolution_s_median": "До вирішення, медіана",
     "col.up_to_s": "До, с",
