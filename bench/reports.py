@@ -9,6 +9,13 @@ peak resident memory (`ru_maxrss`, Python and Ibis included) is that report's al
 
     python bench/reports.py                      # 1M and 10M calls, every report
     python bench/reports.py --calls 1000000 --reports agents,missed
+    python bench/reports.py --compile DB [--config TOML]   # compile cost: first vs later
+
+`--compile` measures what reusing compiled SQL saves (callscope.metrics.compiled): in one
+process, each report of DB runs for one period (first: compiles), again for the same period,
+for another period, for all time and for one agent, with the cache off (every run compiles,
+the old behaviour) and then on. DB is any store, e.g. `callscope demo --db d.duckdb
+--config-out d.toml` (pass that config so its zone and agents apply).
 """
 
 from __future__ import annotations
@@ -135,7 +142,7 @@ def _settings() -> Any:
 
 
 def child(db: Path, report: str, options: dict[str, Any]) -> dict[str, Any]:
-    from callscope.metrics import REPORTS, MetricFilter
+    from callscope.metrics import REPORTS, MetricFilter, compiled
     from callscope.store import open_store
 
     settings = _settings()
@@ -145,7 +152,12 @@ def child(db: Path, report: str, options: dict[str, Any]) -> dict[str, Any]:
             date_from=date.fromisoformat(options.pop("_from")),
             date_to=date.fromisoformat(options.pop("_to")),
         )
+    compiled.ENABLED = not options.pop("_plain", False)
+    warm = options.pop("_warm", False)
     with open_store(db, read_only=True) as store:
+        if warm:  # as a running server: the report was asked once before, for another period
+            other = MetricFilter(date_from=date(2025, 11, 1), date_to=date(2025, 11, 7))
+            REPORTS[report](store, other, settings, **options)
         began = time.perf_counter()
         result = REPORTS[report](store, flt, settings, **options)
         seconds = time.perf_counter() - began
@@ -167,6 +179,46 @@ RUNS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+def compile_cost(db: Path, config: Path | None, wanted: set[str]) -> list[dict[str, Any]]:
+    """Milliseconds per run of every report: cache off (each run compiles) and cache on."""
+    from datetime import timedelta
+
+    from callscope.metrics import REPORTS, MetricFilter, compiled
+    from callscope.settings import load_settings
+    from callscope.store import open_store
+
+    settings = load_settings(config) if config else _settings()
+    results: list[dict[str, Any]] = []
+    with open_store(db, read_only=True) as store:
+        row = store.con.execute("SELECT max(started_at)::DATE FROM calls").fetchone()
+        last: date = row[0] if row and row[0] else date.today()
+        month = MetricFilter(date_from=last.replace(day=1), date_to=last)
+        week = MetricFilter(date_from=last - timedelta(days=6), date_to=last)
+        agent = sorted(settings.agents)[:1]
+        runs = [("first", month), ("same", month), ("other", week), ("all", MetricFilter()),
+                ("agent", MetricFilter(date_from=week.date_from, date_to=last,
+                                       agents=tuple(agent)))]  # fmt: skip
+        for cached in (False, True):
+            compiled.ENABLED = cached
+            compiled.CACHE.clear()
+            for report, options in RUNS:
+                if wanted and report not in wanted:
+                    continue
+                label = report + "".join(f" --by {v}" for v in options.values())
+                got: dict[str, Any] = {"report": label, "cached": cached}
+                for name, flt in runs:
+                    began = time.perf_counter()
+                    REPORTS[report](store, flt, settings, **options)
+                    got[name] = round((time.perf_counter() - began) * 1000)
+                got["load_1m"] = round(os.getloadavg()[0], 2)
+                results.append(got)
+                print(f"{'cached' if cached else 'compile':8} {label:<20}"
+                      + "".join(f" {k} {got[k]:>5} ms" for k, _ in runs)
+                      + f"  load {got['load_1m']}", flush=True)  # fmt: skip
+    compiled.ENABLED = True
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", default="1000000,10000000")
@@ -174,6 +226,16 @@ def main() -> None:
     parser.add_argument(
         "--month", action="store_true", help="filter every report to the last month (Dec 2025)"
     )
+    parser.add_argument(
+        "--warm", action="store_true", help="run each report once for another period first"
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="no compiled-SQL reuse (the old behaviour)"
+    )
+    parser.add_argument(
+        "--compile", metavar="DB", type=Path, help="compile cost on this store: first vs later"
+    )
+    parser.add_argument("--config", type=Path, help="settings for --compile (e.g. the demo's)")
     parser.add_argument("--child", nargs=3, metavar=("DB", "REPORT", "OPTIONS"),
                         help=argparse.SUPPRESS)  # fmt: skip
     args = parser.parse_args()
@@ -183,6 +245,10 @@ def main() -> None:
         return
     wanted = set(filter(None, args.reports.split(",")))
     OUT.mkdir(exist_ok=True)
+    if args.compile:
+        got = compile_cost(args.compile, args.config, wanted)
+        (OUT / "reports_compile.json").write_text(json.dumps(got, indent=1) + "\n")
+        return
     results: list[dict[str, Any]] = []
     for calls in (int(n) for n in args.calls.split(",")):
         db = OUT / f"reports_{calls}.duckdb"
@@ -197,18 +263,27 @@ def main() -> None:
             options = dict(base)
             if args.month:
                 options.update(_from="2025-12-01", _to="2025-12-31")
+            if args.warm:
+                options.update(_warm=True)
+            if args.plain:
+                options.update(_plain=True)
             done = subprocess.run(
                 [sys.executable, __file__, "--child", str(db), report, json.dumps(options)],
                 check=True, capture_output=True, text=True, env=os.environ.copy(),
             )  # fmt: skip
             row = {"calls": calls, "period": "2025-12" if args.month else "all",
+                   "warm": args.warm, "plain": args.plain,
+                   "load_1m": round(os.getloadavg()[0], 2),
                    **json.loads(done.stdout.strip().splitlines()[-1])}  # fmt: skip
             results.append(row)
             label = report + "".join(f" --by {v}" for v in base.values())
             label += " (Dec)" if args.month else ""
-            print(f"{calls:>10,}  {label:<22} {row['seconds']:>6.2f} s  {row['peak_mb']:>6} MB",
-                  flush=True)  # fmt: skip
+            print(f"{calls:>10,}  {label:<22} {row['seconds']:>6.2f} s  {row['peak_mb']:>6} MB"
+                  f"  load {row['load_1m']}", flush=True)  # fmt: skip
     name = "reports_month.json" if args.month else "reports.json"
+    if args.warm or args.plain:
+        name = name.replace(".json", f"{'_warm' if args.warm else ''}"
+                            f"{'_plain' if args.plain else ''}.json")  # fmt: skip
     (OUT / name).write_text(json.dumps(results, indent=1) + "\n")
 
 

@@ -3,27 +3,29 @@ answered, let ring, dropped, called back, and how long they were paused, plus te
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 
+from callscope.metrics import zone
 from callscope.metrics.contacts import contacts
 from callscope.metrics.report import MetricFilter, Report
 from callscope.metrics.scope import (
-    UTC,
     Scope,
     agents_table,
     build,
-    fetch,
     make_scope,
     period_legs,
+    query,
     scoped_calls,
     share,
     with_definitions,
 )
+from callscope.metrics.zone import UTC, utc_instant
 from callscope.settings import Settings
 from callscope.store import Store
 
@@ -74,43 +76,98 @@ def peak_hours(scope: Scope) -> list[int]:
     m = scope.settings.metrics
     if m.peak_hours:
         return list(m.peak_hours)
-    c = with_definitions(scope, scoped_calls(scope))
-    c = c.filter(c.direction == "inbound")
-    per = (
-        c.group_by(hour=c.local_start.hour())
-        .aggregate(n=c.count())
-        .order_by([ibis.desc("n"), "hour"])
-        .limit(m.peak_hours_auto)
-    )
-    return sorted(int(r["hour"]) for r in per.to_pyarrow().to_pylist())
+
+    def busiest() -> ir.Table:
+        c = with_definitions(scope, scoped_calls(scope))
+        c = c.filter(c.direction == "inbound")
+        return (
+            c.group_by(hour=c.local_start.hour())
+            .aggregate(n=c.count())
+            .order_by([ibis.desc("n"), "hour"])
+            .limit(m.peak_hours_auto)
+        )
+
+    return sorted(int(r["hour"]) for r in query(scope, "agents.peak_hours", busiest))
 
 
 def _intervals(scope: Scope, hours: list[int]) -> ir.Table:
-    """Peak-hour periods in naive UTC over the scope's span, one row per local hour."""
+    """Peak-hour periods in naive UTC over the scope's local days, one row per local hour."""
+    tz = scope.settings.timezone
+    first = scope.lo.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
+    last = scope.hi.replace(tzinfo=UTC).astimezone(ZoneInfo(tz)).date()
+    if scope.literal:
+        starts = [s for _, h, s in _hour_starts(tz, first, last) if h in hours]
+        return ibis.memtable(
+            {"p_start": starts, "p_end": [s + timedelta(hours=1) for s in starts]},
+            schema={"p_start": "timestamp", "p_end": "timestamp"},
+        )
+    # Every hour of the decades around the span, cut to the span's days and the peak hours by
+    # parameters: another period or other peak hours reuse the compiled query.
+    y0, y1 = zone.decades(tz, scope.lo, scope.hi)
+    p = _hours_table(tz, y0, y1 + 9)
+    since = scope.p("peak_from", "timestamp", lambda s: _peak_day(s, 0))
+    until = scope.p("peak_to", "timestamp", lambda s: _peak_day(s, 1))
+    wanted = scope.among(p.p_hour, "peak_hours", lambda s: list(s.state["peak_hours"]))
+    return p.filter((p.p_day >= since) & (p.p_day < until) & wanted).select("p_start", "p_end")
+
+
+def _peak_day(scope: Scope, end: int) -> datetime:
     tz = ZoneInfo(scope.settings.timezone)
-    starts: list[datetime] = []
-    day = scope.lo.replace(tzinfo=UTC).astimezone(tz).date()
-    last = scope.hi.replace(tzinfo=UTC).astimezone(tz).date()
+    day = (scope.hi if end else scope.lo).replace(tzinfo=UTC).astimezone(tz).date()
+    return utc_instant(day + timedelta(days=end), scope.settings.timezone)
+
+
+def _hour_starts(zone: str, first: date, last: date) -> list[tuple[datetime, int, datetime]]:
+    """(UTC instant of the local midnight, hour, UTC instant of local hour:00) per local day
+    first..last and hour of day, as zoneinfo maps local times (fold 0)."""
+    tz = ZoneInfo(zone)
+    out: list[tuple[datetime, int, datetime]] = []
+    day = first
     while day <= last:
-        for h in hours:
-            local = datetime(day.year, day.month, day.day, h, tzinfo=tz)
-            starts.append(local.astimezone(UTC).replace(tzinfo=None))
+        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+        at = midnight.astimezone(UTC).replace(tzinfo=None)
+        nxt = (midnight + timedelta(days=1)).astimezone(UTC).replace(tzinfo=None)
+        steady = (
+            nxt - at == timedelta(days=1)
+            and midnight.utcoffset() == (midnight + timedelta(hours=23)).utcoffset()
+        )
+        for h in range(24):
+            if steady:
+                start = at + timedelta(hours=h)
+            else:  # a day with a change of offset: each hour as the zone maps it
+                local = datetime(day.year, day.month, day.day, h, tzinfo=tz)
+                start = local.astimezone(UTC).replace(tzinfo=None)
+            out.append((at, h, start))
         day += timedelta(days=1)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _hours_table(zone: str, first_year: int, last_year: int) -> ir.Table:
+    rows = _hour_starts(zone, date(first_year, 1, 1), date(last_year, 12, 31))
     return ibis.memtable(
-        {"p_start": starts, "p_end": [s + timedelta(hours=1) for s in starts]},
-        schema={"p_start": "timestamp", "p_end": "timestamp"},
+        {
+            "p_day": [r[0] for r in rows],
+            "p_hour": [r[1] for r in rows],
+            "p_start": [r[2] for r in rows],
+            "p_end": [r[2] + timedelta(hours=1) for r in rows],
+        },
+        schema={
+            "p_day": "timestamp",
+            "p_hour": "int64",
+            "p_start": "timestamp",
+            "p_end": "timestamp",
+        },
     )
 
 
 def pauses(scope: Scope, hours: list[int]) -> ir.Table:
     """agent, paused_s, paused_in_peak_s: paused states clipped to the period."""
     st = scope.table("agent_states")
-    st = st.filter((st.tenant == scope.tenant) & (st.state == "paused"))
-    lo = scope.start or scope.lo
-    hi = scope.end or scope.hi
+    st = st.filter(scope.tenant_is(st.tenant) & (st.state == "paused"))
     st = st.mutate(
-        a=ibis.greatest(st.started_at, ibis.literal(lo)),
-        b=ibis.least(st.ended_at.fill_null(st.started_at), ibis.literal(hi)),
+        a=ibis.greatest(st.started_at, scope.clip_lo()),
+        b=ibis.least(st.ended_at.fill_null(st.started_at), scope.clip_hi()),
     )
     st = st.filter(st.b > st.a)
     total = st.group_by("agent").aggregate(
@@ -136,7 +193,7 @@ def leg_figures(scope: Scope) -> ir.Table:
     inbound = c.filter(c.direction == "inbound").select("call_id", "is_missed")
     legs = period_legs(scope)
     if agents is not None:
-        legs = legs.filter(legs.agent.isin(agents))
+        legs = legs.filter(scope.in_agents(legs.agent))
     lg = legs.join(inbound, "call_id")
     picked = lg.answered_at.notnull()
     ok = picked & (lg.talk_s >= float(s.min_talk_s))
@@ -175,11 +232,11 @@ def agent_table(scope: Scope, hours: list[int]) -> ir.Table:
     out = scoped_calls(scope)
     out = out.filter((out.direction == "outbound") & out.answered_by.notnull())
     if agents is not None:
-        out = out.filter(out.answered_by.isin(agents))
+        out = out.filter(scope.in_agents(out.answered_by))
     per_out = out.group_by(o_agent=out.answered_by).aggregate(outbound_calls=out.count())
     paused = pauses(scope, hours).rename(z_agent="agent")
     if agents is not None:
-        paused = paused.filter(paused.z_agent.isin(agents))
+        paused = paused.filter(scope.in_agents(paused.z_agent))
     keys = (
         per_leg.select(agent=per_leg.agent.cast("string"))
         .union(per_contact.select(agent=per_contact.c_agent.cast("string")))
@@ -219,11 +276,18 @@ def agents(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     """Per-agent scorecard rows (kind = agent), then one team_average row per team."""
     scope = make_scope(store, flt, settings)
     hours = peak_hours(scope)
-    t = agent_table(scope, hours)
-    rows = [
-        {"kind": "agent", **r}
-        for r in fetch(scope, t.order_by([ibis.asc("team", nulls_first=False), "agent"]))
-    ]
-    teams = fetch(scope, team_averages(t).order_by(ibis.asc("team", nulls_first=False)))
+    scope.state["peak_hours"] = hours
+
+    def ordered() -> ir.Table:
+        t = agent_table(scope, hours)
+        return t.order_by([ibis.asc("team", nulls_first=False), "agent"])
+
+    def averages() -> ir.Table:
+        t = agent_table(scope, hours)
+        return team_averages(t).order_by(ibis.asc("team", nulls_first=False))
+
+    shape = bool(hours)  # the only thing about the hours the expression's shape depends on
+    rows = [{"kind": "agent", **r} for r in query(scope, ("agents.rows", shape), ordered)]
+    teams = query(scope, ("agents.teams", shape), averages)
     rows += [{"kind": "team_average", "agent": None, "agent_name": None, **r} for r in teams]
     return build(scope, "agents", rows, FORMULAS, peak_hours=hours)

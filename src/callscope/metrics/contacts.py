@@ -13,7 +13,14 @@ from datetime import timedelta
 import ibis
 import ibis.expr.types as ir
 
-from callscope.metrics.scope import Scope, agents_table, answered, period_legs, tenant_calls
+from callscope.metrics.scope import (
+    Scope,
+    agents_table,
+    answered,
+    calendar,
+    period_legs,
+    tenant_calls,
+)
 
 STATUSES = ("called_back", "recalled_by_customer", "attempted", "open")
 COLOURS = ("red", "yellow", "green")
@@ -27,18 +34,18 @@ def customer_events(scope: Scope) -> ir.Table:
     c = tenant_calls(scope)
     c = c.filter(c.external_number.notnull() & c.direction.isin(["inbound", "outbound"]))
     if scope.start is not None:
-        c = c.filter(c.started_at >= scope.start - horizon)
+        c = c.filter(c.started_at >= scope.since(horizon))
     if scope.end is not None:
-        c = c.filter(c.started_at < scope.end + horizon)
+        c = c.filter(c.started_at < scope.until(horizon))
     if scope.flt.numbers:
-        c = c.filter(c.external_number.isin(scope.numbers()))
+        c = c.filter(scope.among(c.external_number, "numbers", lambda s: s.numbers()))
     # Only numbers with a missed call in the period can have a contact there: the window below
     # then sorts their calls alone.
     m = c
     if scope.start is not None:
-        m = m.filter(m.started_at >= scope.start)
+        m = m.filter(m.started_at >= scope.since())
     if scope.end is not None:
-        m = m.filter(m.started_at < scope.end)
+        m = m.filter(m.started_at < scope.until())
     m = m.filter((m.direction == "inbound") & ~answered(m, s))
     c = c.filter(c.external_number.isin(m.external_number))
     ok = answered(c, s)
@@ -134,7 +141,7 @@ def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
     t = t.left_join(teams, t.agent == teams.a_agent).drop("a_agent")
     t = t.mutate(cal_key=scope.schedule.key_of(t.team))
     t = scope.schedule.working_seconds(
-        t, "contact_id", "cal_key", "first_missed_at", "resolved_at", scope.lo, scope.hi
+        t, "contact_id", "cal_key", "first_missed_at", "resolved_at", calendar(scope)
     ).drop("cal_key")
     sla_s = s.metrics.callback_sla_min * 60
     in_sla = t.work_s.notnull() & (t.work_s <= sla_s)
@@ -155,16 +162,15 @@ def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
 def _filtered(scope: Scope, t: ir.Table) -> ir.Table:
     flt = scope.flt
     if scope.start is not None:
-        t = t.filter(t.first_missed_at >= scope.start)
+        t = t.filter(t.first_missed_at >= scope.since())
     if scope.end is not None:
-        t = t.filter(t.first_missed_at < scope.end)
+        t = t.filter(t.first_missed_at < scope.until())
     if flt.lines:
-        t = t.filter(t.line.isin(list(flt.lines)))
+        t = t.filter(scope.among(t.line, "lines", lambda s: list(s.flt.lines)))
     if flt.queues:
-        t = t.filter(t.queue.isin(list(flt.queues)))
-    agents = scope.agent_set()
-    if agents is not None:
-        t = t.filter(t.agent.isin(agents))
+        t = t.filter(scope.among(t.queue, "queues", lambda s: list(s.flt.queues)))
+    if scope.agent_set() is not None:
+        t = t.filter(scope.in_agents(t.agent))
     return t
 
 

@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 
 from callscope.metrics.agents import peak_hours
 from callscope.metrics.report import MetricFilter, Report
-from callscope.metrics.scope import Scope, build, fetch, make_scope, period_legs, share
+from callscope.metrics.scope import Scope, build, make_scope, period_legs, query, share
 from callscope.metrics.service import inbound
 from callscope.settings import Settings
 from callscope.store import Store
@@ -44,12 +44,10 @@ def _gini(per: ir.Table, col: str) -> ir.Table:
 
 def _staffed(scope: Scope) -> ir.Table:
     st = scope.table("agent_states")
-    st = st.filter((st.tenant == scope.tenant) & st.state.isin(["available", "ringing", "on_call"]))
-    lo = scope.start or scope.lo
-    hi = scope.end or scope.hi
+    st = st.filter(scope.tenant_is(st.tenant) & st.state.isin(["available", "ringing", "on_call"]))
     st = st.mutate(
-        a=ibis.greatest(st.started_at, ibis.literal(lo)),
-        b=ibis.least(st.ended_at.fill_null(st.started_at), ibis.literal(hi)),
+        a=ibis.greatest(st.started_at, scope.clip_lo()),
+        b=ibis.least(st.ended_at.fill_null(st.started_at), scope.clip_hi()),
     )
     st = st.filter(st.b > st.a)
     return st.group_by(s_agent=st.agent).aggregate(
@@ -59,40 +57,59 @@ def _staffed(scope: Scope) -> ir.Table:
 
 def load(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     scope = make_scope(store, flt, settings)
-    c = inbound(scope, first_of_day=False)
-    c = c.mutate(weekday=c.local_start.day_of_week.index() + 1, hour=c.local_start.hour())
-    heat = c.group_by(["weekday", "hour"]).aggregate(
-        offered=c.count(), answered=c.is_answered.sum(), missed=c.is_missed.sum()
-    )
-    heat = heat.mutate(missed_share=share(heat.missed, heat.offered))
-    rows = fetch(scope, heat.order_by(["weekday", "hour"]))
+
+    def calls() -> ir.Table:
+        c = inbound(scope, first_of_day=False)
+        return c.mutate(weekday=c.local_start.day_of_week.index() + 1, hour=c.local_start.hour())
+
+    def heatmap() -> ir.Table:
+        c = calls()
+        heat = c.group_by(["weekday", "hour"]).aggregate(
+            offered=c.count(), answered=c.is_answered.sum(), missed=c.is_missed.sum()
+        )
+        heat = heat.mutate(missed_share=share(heat.missed, heat.offered))
+        return heat.order_by(["weekday", "hour"])
+
+    rows = query(scope, "load.heatmap", heatmap)
     weekend = settings.metrics.weekend_days
-    parts = c.group_by(
-        part=ibis.cases((c.weekday.isin(weekend), "weekend"), else_="weekday")
-    ).aggregate(offered=c.count(), missed=c.is_missed.sum())
-    parts = parts.mutate(missed_share=share(parts.missed, parts.offered))
-    split = fetch(scope, parts.order_by("part"))
+
+    def weekparts() -> ir.Table:
+        c = calls()
+        parts = c.group_by(
+            part=ibis.cases((c.weekday.isin(weekend), "weekend"), else_="weekday")
+        ).aggregate(offered=c.count(), missed=c.is_missed.sum())
+        parts = parts.mutate(missed_share=share(parts.missed, parts.offered))
+        return parts.order_by("part")
+
+    split = query(scope, "load.weekparts", weekparts)
     hours = peak_hours(scope)
     per_hour: dict[int, int] = {}
     for r in rows:
         per_hour[r["hour"]] = per_hour.get(r["hour"], 0) + int(r["offered"])
-    lg = period_legs(scope).join(c.select("call_id"), "call_id")
-    ok = lg.answered_at.notnull() & (lg.talk_s >= float(settings.min_talk_s))
-    per_agent = lg.group_by("agent").aggregate(
-        offered=lg.count(), answered=ok.sum(), talk_s=lg.talk_s.sum(where=ok)
-    )
-    agents_filter = scope.agent_set()
-    if agents_filter is not None:
-        per_agent = per_agent.filter(per_agent.agent.isin(agents_filter))
-    total_answered = per_agent.answered.sum().as_scalar()
-    staffed = _staffed(scope)
-    pa = per_agent.left_join(staffed, per_agent.agent == staffed.s_agent).drop("s_agent")
-    pa = pa.mutate(
-        share=share(pa.answered, total_answered),
-        occupancy=share(pa.talk_s.fill_null(0), pa.staffed_s),
-    )
-    agents_rows = fetch(scope, pa.order_by([ibis.desc("answered"), "agent"]))
-    gini = fetch(scope, _gini(per_agent, "answered"))[0]["gini"]
+
+    def per_agent() -> ir.Table:
+        lg = period_legs(scope).join(calls().select("call_id"), "call_id")
+        ok = lg.answered_at.notnull() & (lg.talk_s >= float(settings.min_talk_s))
+        per = lg.group_by("agent").aggregate(
+            offered=lg.count(), answered=ok.sum(), talk_s=lg.talk_s.sum(where=ok)
+        )
+        if scope.agent_set() is not None:
+            per = per.filter(scope.in_agents(per.agent))
+        return per
+
+    def agent_rows() -> ir.Table:
+        per = per_agent()
+        total_answered = per.answered.sum().as_scalar()
+        staffed = _staffed(scope)
+        pa = per.left_join(staffed, per.agent == staffed.s_agent).drop("s_agent")
+        pa = pa.mutate(
+            share=share(pa.answered, total_answered),
+            occupancy=share(pa.talk_s.fill_null(0), pa.staffed_s),
+        )
+        return pa.order_by([ibis.desc("answered"), "agent"])
+
+    agents_rows = query(scope, "load.agents", agent_rows)
+    gini = query(scope, "load.gini", lambda: _gini(per_agent(), "answered"))[0]["gini"]
     extra: dict[str, Any] = {
         "weekday_vs_weekend": split,
         "peak_hours": [{"hour": h, "offered": per_hour.get(h, 0)} for h in hours],

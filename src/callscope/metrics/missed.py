@@ -7,14 +7,17 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
+from callscope.metrics import compiled
 from callscope.metrics.contacts import STATUSES, call_contacts, contacts
 from callscope.metrics.report import MetricFilter, Report
 from callscope.metrics.scope import (
+    Scope,
     answered,
     build,
-    fetch,
     make_scope,
+    query,
     scoped_calls,
 )
 from callscope.settings import Settings
@@ -73,8 +76,12 @@ CONTACT_FORMULAS = {
 def missed(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     """Missed contacts whose first missed call is in the period, newest first."""
     scope = make_scope(store, flt, settings)
-    t = contacts(scope).select(*MISSED_COLUMNS)
-    rows = fetch(scope, t.order_by([ibis.desc("first_missed_at"), "contact_id"]))
+
+    def listed() -> ir.Table:
+        t = contacts(scope).select(*MISSED_COLUMNS)
+        return t.order_by([ibis.desc("first_missed_at"), "contact_id"])
+
+    rows = query(scope, "missed.rows", listed)
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for row in rows:
         counts[row["status"]] += 1
@@ -89,18 +96,16 @@ def _bucket(seconds: ir.NumericValue) -> ir.StringValue:
 def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     """Resolution shares of missed contacts and the time-to-resolution distribution."""
     scope = make_scope(store, flt, settings)
-    t = contacts(scope)
-    per_status = {
-        r["status"]: r
-        for r in fetch(
-            scope,
-            t.group_by("status").aggregate(
-                contacts=t.count(),
-                within_sla=t.within_sla.sum(),
-                time_to_resolution_s_median=t.time_to_resolution_s.median(),
-            ),
+
+    def by_status() -> ir.Table:
+        t = contacts(scope)
+        return t.group_by("status").aggregate(
+            contacts=t.count(),
+            within_sla=t.within_sla.sum(),
+            time_to_resolution_s_median=t.time_to_resolution_s.median(),
         )
-    }
+
+    per_status = {r["status"]: r for r in query(scope, "callbacks.status", by_status)}
     total = sum(int(r["contacts"]) for r in per_status.values())
     rows: list[dict[str, Any]] = []
     for status in STATUSES:
@@ -115,18 +120,15 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
                 "time_to_resolution_s_median": got.get("time_to_resolution_s_median"),
             }
         )
-    resolved = t.filter(t.resolved_at.notnull())
-    resolved = resolved.mutate(bucket=_bucket(resolved.time_to_resolution_s))
-    dist = {
-        r["bucket"]: r
-        for r in fetch(
-            scope,
-            resolved.group_by("bucket").aggregate(
-                called_back=(resolved.status == "called_back").sum(),
-                recalled_by_customer=(resolved.status == "recalled_by_customer").sum(),
-            ),
+
+    def by_bucket() -> ir.Table:
+        resolved = _resolved(scope)
+        return resolved.group_by("bucket").aggregate(
+            called_back=(resolved.status == "called_back").sum(),
+            recalled_by_customer=(resolved.status == "recalled_by_customer").sum(),
         )
-    }
+
+    dist = {r["bucket"]: r for r in query(scope, "callbacks.buckets", by_bucket)}
     n_resolved = sum(int(r["called_back"]) + int(r["recalled_by_customer"]) for r in dist.values())
     buckets: list[dict[str, Any]] = []
     cum = 0
@@ -143,17 +145,21 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
                 "cumulative_share": cum / n_resolved if n_resolved else None,
             }
         )
-    by_agent_t = resolved.filter(resolved.status == "called_back")
-    by_agent = fetch(
-        scope,
-        by_agent_t.group_by(agent=by_agent_t.resolved_by_agent)
-        .aggregate(
-            called_back=by_agent_t.count(),
-            within_sla=by_agent_t.within_sla.sum(),
-            time_to_resolution_s_median=by_agent_t.time_to_resolution_s.median(),
+
+    def per_agent() -> ir.Table:
+        resolved = _resolved(scope)
+        t = resolved.filter(resolved.status == "called_back")
+        return (
+            t.group_by(agent=t.resolved_by_agent)
+            .aggregate(
+                called_back=t.count(),
+                within_sla=t.within_sla.sum(),
+                time_to_resolution_s_median=t.time_to_resolution_s.median(),
+            )
+            .order_by(ibis.desc("called_back"), "agent")
         )
-        .order_by(ibis.desc("called_back"), "agent"),
-    )
+
+    by_agent = query(scope, "callbacks.by_agent", per_agent)
     formulas = dict(CONTACT_FORMULAS)
     formulas["share"] = "contacts with the status / all missed contacts of the period"
     formulas["buckets"] = "time_to_resolution_s of resolved contacts, lower bound inclusive"
@@ -166,14 +172,33 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     )
 
 
+def _resolved(scope: Scope) -> ir.Table:
+    t = contacts(scope)
+    resolved = t.filter(t.resolved_at.notnull())
+    return resolved.mutate(bucket=_bucket(resolved.time_to_resolution_s))
+
+
 def call_colours(store: Store, flt: MetricFilter, settings: Settings) -> ir.Table:
     """call_id, colour (red | yellow | green) and contact_status of every call the filter
     selects: a missed inbound call takes its contact's colour; an answered call is green; an
     anonymous missed call (no number to call back) is red; an unconnected outbound or internal
-    call is yellow."""
+    call is yellow. The values are literals in the expression: callers run it themselves."""
+    return _colours(make_scope(store, flt, settings, literal=True))
+
+
+def call_colour_rows(store: Store, flt: MetricFilter, settings: Settings) -> pa.Table:
+    """`call_colours`, run: on DuckDB from the SQL compiled once per query shape, so the call
+    log of another period or manager does not compile the contacts' resolution again."""
     scope = make_scope(store, flt, settings)
+    if scope.literal:
+        expr = _colours(scope)
+        return expr.to_pyarrow(params=compiled.bindings(expr, scope))
+    return compiled.run(store.ibis, ("call_colours", scope.shape), lambda: _colours(scope), scope)
+
+
+def _colours(scope: Scope) -> ir.Table:
     c = scoped_calls(scope)
-    c = c.mutate(is_answered=answered(c, settings))
+    c = c.mutate(is_answered=answered(c, scope.settings))
     links = call_contacts(scope)
     j = c.left_join(links, c.call_id == links.m_call_id)
     return j.select(

@@ -9,6 +9,7 @@ working periods in UTC, one row per period, joined by range to the few resolved 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,6 +21,8 @@ from callscope.settings import ScheduleRule, ScheduleSettings, parse_span
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TENANT_KEY = "*"
+_BLOCKS: dict[tuple[object, ...], ir.Table] = {}  # calendars of whole decades, by rules
+_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -119,41 +122,92 @@ class Schedule:
 
     def calendar(self, lo: datetime, hi: datetime) -> ir.Table:
         """Working periods (key, start, end) in naive UTC covering [lo, hi]."""
+        first, last = self.days_for(lo, hi)
+        keys, starts, ends, _ = self._periods(first, last)
+        return ibis.memtable(
+            {"cal_key": keys, "cal_start": starts, "cal_end": ends},
+            schema={"cal_key": "string", "cal_start": "timestamp", "cal_end": "timestamp"},
+        )
+
+    def days_for(self, lo: datetime, hi: datetime) -> tuple[date, date]:
+        tz = ZoneInfo(self.zone)
+        utc = ZoneInfo("UTC")
+        first = lo.replace(tzinfo=utc).astimezone(tz).date() - timedelta(days=1)
+        last = hi.replace(tzinfo=utc).astimezone(tz).date() + timedelta(days=1)
+        return first, last
+
+    def _periods(
+        self, first: date, last: date
+    ) -> tuple[list[str], list[datetime], list[datetime], list[datetime]]:
+        """Working periods of the local days first..last: keys, UTC starts and ends, and the
+        UTC instant of the local midnight that begins each period's day."""
         tz = ZoneInfo(self.zone)
         utc = ZoneInfo("UTC")
         keys: list[str] = []
         starts: list[datetime] = []
         ends: list[datetime] = []
-        first = lo.replace(tzinfo=utc).astimezone(tz).date() - timedelta(days=1)
-        last = hi.replace(tzinfo=utc).astimezone(tz).date() + timedelta(days=1)
+        days: list[datetime] = []
         rules = {TENANT_KEY: self.tenant, **self.teams}
         day = first
         while day <= last:
             midnight = datetime(day.year, day.month, day.day)
+            day_at = midnight.replace(tzinfo=tz).astimezone(utc).replace(tzinfo=None)
             for key, rule in rules.items():
                 for a, b in rule.spans(day):
                     for minutes, bucket in ((a, starts), (b, ends)):
                         local = (midnight + timedelta(minutes=minutes)).replace(tzinfo=tz)
                         bucket.append(local.astimezone(utc).replace(tzinfo=None))
                     keys.append(key)
+                    days.append(day_at)
             day += timedelta(days=1)
-        return ibis.memtable(
-            {"cal_key": keys, "cal_start": starts, "cal_end": ends},
-            schema={"cal_key": "string", "cal_start": "timestamp", "cal_end": "timestamp"},
+        return keys, starts, ends, days
+
+    def block(self, lo: datetime, hi: datetime) -> tuple[int, int] | None:
+        """The whole decades of local days a calendar for [lo, hi] needs (None: no calendar):
+        periods of one decade share one calendar table, hence one compiled query."""
+        if self.never_closed:
+            return None
+        first, last = self.days_for(lo, hi)
+        return first.year // 10 * 10, last.year // 10 * 10 + 9
+
+    def calendar_between(self, block: tuple[int, int]) -> ir.Table:
+        """Working periods of the block's years with `cal_day` (UTC instant of the local
+        midnight of the period's day), to be cut to a span by `cal_day`."""
+        rules = tuple(
+            sorted((k, repr(r)) for k, r in {TENANT_KEY: self.tenant, **self.teams}.items())
         )
+        key = (self.zone, rules, block)
+        with _LOCK:
+            got = _BLOCKS.get(key)
+        if got is None:
+            keys, starts, ends, days = self._periods(date(block[0], 1, 1), date(block[1], 12, 31))
+            got = ibis.memtable(
+                {"cal_key": keys, "cal_start": starts, "cal_end": ends, "cal_day": days},
+                schema={
+                    "cal_key": "string",
+                    "cal_start": "timestamp",
+                    "cal_end": "timestamp",
+                    "cal_day": "timestamp",
+                },
+            )
+            with _LOCK:
+                got = _BLOCKS.setdefault(key, got)
+                while len(_BLOCKS) > 32:
+                    _BLOCKS.pop(next(iter(_BLOCKS)))
+        return got
 
     @property
     def never_closed(self) -> bool:
         return self.tenant.always_open and all(r.always_open for r in self.teams.values())
 
     def working_seconds(
-        self, t: ir.Table, ident: str, key: str, a: str, b: str, lo: datetime, hi: datetime
+        self, t: ir.Table, ident: str, key: str, a: str, b: str, cal: ir.Table | None
     ) -> ir.Table:
         """t with `work_s`: working seconds between columns a and b of each row (NULL where b
-        is NULL), counted on the calendar named by column `key`; `ident` is t's key."""
-        if self.never_closed:
+        is NULL), counted on the calendar `cal` (None when never closed) by column `key`;
+        `ident` is t's key."""
+        if self.never_closed or cal is None:
             return t.mutate(work_s=(t[b].epoch_seconds() - t[a].epoch_seconds()).cast("float64"))
-        cal = self.calendar(lo, hi)
         rows = t.filter(t[b].notnull()).select(ident, key, a, b)
         j = rows.left_join(
             cal,

@@ -2,30 +2,33 @@
 with the definitions of design.md section 4 as columns (answered, missed, outcome).
 
 Each definition is one Ibis expression here, so every report, the API and the call log agree
-on what "answered" means. Local time is a piecewise UTC offset built from the zone's rules for
-the period, which every engine evaluates as plain arithmetic (no engine time-zone support
-needed, so DuckDB and Spark give the same hours of day).
+on what "answered" means. Local time is a piecewise UTC offset (`callscope.metrics.zone`); the
+request's scope and its parameters are `callscope.metrics.request`. `query` runs an expression
+through the compiled-SQL cache (`callscope.metrics.compiled`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Callable, Hashable
+from datetime import timedelta
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from callscope.assemble.numbers import to_e164
-from callscope.metrics.report import MetricFilter, Report
-from callscope.metrics.schedule import Schedule
+from callscope.metrics import compiled
+from callscope.metrics.report import Report
+from callscope.metrics.request import Scope as Scope
+from callscope.metrics.request import calendar as calendar
+from callscope.metrics.request import make_scope as make_scope
+from callscope.metrics.zone import UTC as UTC
+from callscope.metrics.zone import offsets as offsets
+from callscope.metrics.zone import to_local as to_local
+from callscope.metrics.zone import utc_instant as utc_instant
 from callscope.settings import Settings
-from callscope.store import Store
-
-UTC = ZoneInfo("UTC")
 
 OUTCOMES = (
     "answered",
@@ -51,130 +54,15 @@ _STAGE_OUTCOME = {
 }
 
 
-@dataclass(frozen=True)
-class Scope:
-    """A report's view of the store: the tenant, the period in UTC, the zone and schedule."""
-
-    store: Store
-    flt: MetricFilter
-    settings: Settings
-    tenant: str
-    start: datetime | None  # naive UTC, inclusive; None = from the first call
-    end: datetime | None  # naive UTC, exclusive
-    lo: datetime  # the data's (or period's) span, for offset tables and calendars
-    hi: datetime
-    schedule: Schedule
-
-    def table(self, name: str) -> ir.Table:
-        return self.store.ibis.table(name)
-
-    def period(self) -> dict[str, str | None]:
-        f = self.flt
-        return {
-            "from": f.date_from.isoformat() if f.date_from else None,
-            "to": f.date_to.isoformat() if f.date_to else None,
-            "tz": self.settings.timezone,
-        }
-
-    def local(self, ts: ir.TimestampValue) -> ir.TimestampValue:
-        return to_local(ts, self.settings.timezone, self.lo, self.hi)
-
-    def agent_set(self) -> list[str] | None:
-        """Agents the filter names, directly or through their teams; None = no agent filter."""
-        if not self.flt.agents and not self.flt.teams:
-            return None
-        wanted = set(self.flt.agents)
-        for ext, cfg in self.settings.agents.items():
-            if cfg.team and cfg.team in self.flt.teams:
-                wanted.add(ext)
-        return sorted(wanted)
-
-    def numbers(self) -> list[str]:
-        region = self.settings.region
-        return [to_e164(n, region, 0) or n for n in self.flt.numbers]
-
-
-def utc_instant(day: date, zone: str) -> datetime:
-    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(zone))
-    return local.astimezone(UTC).replace(tzinfo=None)
-
-
-def make_scope(store: Store, flt: MetricFilter, settings: Settings) -> Scope:
-    tenant = flt.tenant or settings.tenant
-    zone = settings.timezone
-    start = utc_instant(flt.date_from, zone) if flt.date_from else None
-    end = utc_instant(flt.date_to + timedelta(days=1), zone) if flt.date_to else None
-    lo, hi = start, end
-    if lo is None or hi is None:
-        # The data's own span: calls, and agent states (a pause may be all a store holds).
-        calls = store.ibis.table("calls")
-        states = store.ibis.table("agent_states")
-        spans = (
-            calls.filter(calls.tenant == tenant)
-            .select(t=calls.started_at.cast("timestamp"))
-            .union(
-                states.filter(states.tenant == tenant).select(t=states.started_at.cast("timestamp"))
-            )
-            .union(
-                states.filter(states.tenant == tenant).select(t=states.ended_at.cast("timestamp"))
-            )
-        )
-        row = spans.aggregate(lo=spans.t.min(), hi=spans.t.max()).to_pyarrow().to_pylist()[0]
-        lo = lo or row["lo"] or datetime(2000, 1, 1)
-        hi = hi or (row["hi"] + timedelta(seconds=1) if row["hi"] else lo + timedelta(days=1))
-    horizon = timedelta(days=settings.metrics.resolution_horizon_days)
-    return Scope(
-        store,
-        flt,
-        settings,
-        tenant,
-        start,
-        end,
-        lo - timedelta(days=2),
-        hi + horizon + timedelta(days=2),
-        Schedule(settings.schedule, zone),
-    )
-
-
-def offsets(zone: str, lo: datetime, hi: datetime) -> list[tuple[datetime, int]]:
-    """(naive UTC instant, UTC offset in seconds from then on) for `zone` over [lo, hi]:
-    the first entry holds from the beginning of time, the rest are the zone's transitions."""
-    tz = ZoneInfo(zone)
-
-    def off(t: datetime) -> int:
-        delta = t.replace(tzinfo=UTC).astimezone(tz).utcoffset()
-        return int(delta.total_seconds()) if delta else 0
-
-    result = [(lo, off(lo))]
-    t = lo
-    step = timedelta(days=1)
-    while t < hi:
-        nxt = min(t + step, hi)
-        if off(nxt) != off(t):
-            a, b = t, nxt
-            while b - a > timedelta(seconds=1):
-                mid = a + (b - a) / 2
-                a, b = (mid, b) if off(mid) == off(a) else (a, mid)
-            result.append((b.replace(microsecond=0), off(b)))
-        t = nxt
-    return result
-
-
-def to_local(ts: ir.TimestampValue, zone: str, lo: datetime, hi: datetime) -> ir.TimestampValue:
-    """Naive UTC -> naive local time of `zone`, exact for instants in [lo, hi]."""
-    table = offsets(zone, lo, hi)
-    seconds: ir.IntegerValue = ibis.literal(table[0][1])
-    if len(table) > 1:
-        seconds = ibis.cases(
-            *[(ts >= ibis.literal(t), ibis.literal(o)) for t, o in reversed(table[1:])],
-            else_=ibis.literal(table[0][1]),
-        )
-    return ts + seconds.as_interval("s")
-
-
 def agents_table(settings: Settings) -> ir.Table:
     """The configured agents (extension, name, team) as a table the engine joins."""
-    rows = [(ext, cfg.name, cfg.team) for ext, cfg in sorted(settings.agents.items())]
+    return _agents_memtable(tuple((e, c.name, c.team) for e, c in sorted(settings.agents.items())))
+
+
+@lru_cache(maxsize=64)
+def _agents_memtable(rows: tuple[tuple[str, str | None, str | None], ...]) -> ir.Table:
+    # One table object per content: a rebuilt expression is then the same expression, and the
+    # compiled SQL that names this table stays valid.
     return ibis.memtable(
         {
             "agent": [r[0] for r in rows],
@@ -199,20 +87,20 @@ def period_legs(scope: Scope, margin: timedelta = timedelta(0)) -> ir.Table:
     skip the rest of the history."""
     legs = scope.table("legs")
     legs = legs.filter(
-        (legs.tenant == scope.tenant) & (legs.destination_kind == "agent") & legs.agent.notnull()
+        scope.tenant_is(legs.tenant) & (legs.destination_kind == "agent") & legs.agent.notnull()
     )
     if scope.start is not None:
-        first = scope.start - margin
+        first = scope.since(margin)
         legs = legs.filter(legs.ring_started_at.isnull() | (legs.ring_started_at >= first))
     if scope.end is not None:
-        last = scope.end + margin + timedelta(days=1)
+        last = scope.until(margin + timedelta(days=1))
         legs = legs.filter(legs.ring_started_at.isnull() | (legs.ring_started_at < last))
     return legs
 
 
 def tenant_calls(scope: Scope) -> ir.Table:
     calls = scope.table("calls")
-    return calls.filter(calls.tenant == scope.tenant)
+    return calls.filter(scope.tenant_is(calls.tenant))
 
 
 def answered(calls: ir.Table, settings: Settings) -> ir.BooleanValue:
@@ -238,22 +126,21 @@ def scoped_calls(scope: Scope) -> ir.Table:
     flt = scope.flt
     c = tenant_calls(scope)
     if scope.start is not None:
-        c = c.filter(c.started_at >= scope.start)
+        c = c.filter(c.started_at >= scope.since())
     if scope.end is not None:
-        c = c.filter(c.started_at < scope.end)
+        c = c.filter(c.started_at < scope.until())
     if flt.lines:
-        c = c.filter(c.line.isin(list(flt.lines)))
+        c = c.filter(scope.among(c.line, "lines", lambda s: list(s.flt.lines)))
     if flt.queues:
-        c = c.filter(c.queue.isin(list(flt.queues)))
+        c = c.filter(scope.among(c.queue, "queues", lambda s: list(s.flt.queues)))
     if flt.direction:
-        c = c.filter(c.direction == flt.direction)
+        c = c.filter(c.direction == scope.p("direction", "string", lambda s: s.flt.direction))
     if flt.numbers:
-        c = c.filter(c.external_number.isin(scope.numbers()))
-    agents = scope.agent_set()
-    if agents is not None:
+        c = c.filter(scope.among(c.external_number, "numbers", lambda s: s.numbers()))
+    if scope.agent_set() is not None:
         legs = scope.table("legs")
-        rung = legs.filter((legs.tenant == scope.tenant) & legs.agent.isin(agents))
-        c = c.filter(c.call_id.isin(rung.call_id) | c.answered_by.isin(agents))
+        rung = legs.filter(scope.tenant_is(legs.tenant) & scope.in_agents(legs.agent))
+        c = c.filter(c.call_id.isin(rung.call_id) | scope.in_agents(c.answered_by))
     return c
 
 
@@ -335,24 +222,37 @@ def settings_used(scope: Scope) -> dict[str, Any]:
     }
 
 
+def query(scope: Scope, key: Hashable, expr: Callable[[], ir.Table]) -> list[dict[str, Any]]:
+    """Rows of the expression `expr()` builds; `key` names the query among the metric layer's
+    (with whatever its expression depends on besides the scope's shape). On DuckDB the SQL
+    compiled for (key, shape) is reused, and `expr` is only called to compile it."""
+    if scope.literal:
+        return fetch(scope, expr())
+    return _rows(scope, compiled.run(scope.store.ibis, (key, scope.shape), expr, scope))
+
+
 def fetch(scope: Scope, expr: ir.Table) -> list[dict[str, Any]]:
-    """Run the expression; UTC instants leave as ISO times in the tenant's zone (whole
-    seconds), days as ISO dates. The conversion is columnar (Arrow), not per row."""
-    table = expr.to_pyarrow()
-    zone = scope.settings.timezone
+    """Rows of `expr`, compiled anew (`query` reuses compiled SQL)."""
+    return _rows(scope, expr.to_pyarrow(params=compiled.bindings(expr, scope)))
+
+
+def _rows(scope: Scope, table: pa.Table) -> list[dict[str, Any]]:
+    """UTC instants leave as ISO times in the tenant's zone (whole seconds), days as ISO
+    dates. The conversion is columnar (Arrow), not per row."""
+    zone_name = scope.settings.timezone
     columns = []
-    for col, field in zip(table.columns, table.schema, strict=True):
-        if pa.types.is_timestamp(field.type):
+    for col, kind in zip(table.columns, table.schema, strict=True):
+        if pa.types.is_timestamp(kind.type):
             instant = col.cast(pa.timestamp("s"), safe=False)
-            if field.type.tz is None:
+            if kind.type.tz is None:
                 instant = instant.cast(pa.timestamp("s", tz="UTC"))
             text = pc.strftime(
-                instant.cast(pa.timestamp("s", tz=zone)), format="%Y-%m-%dT%H:%M:%S%z"
+                instant.cast(pa.timestamp("s", tz=zone_name)), format="%Y-%m-%dT%H:%M:%S%z"
             )
             col = pc.replace_substring_regex(
                 text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2"
             )
-        elif pa.types.is_date(field.type):
+        elif pa.types.is_date(kind.type):
             col = col.cast(pa.string())
         columns.append(col)
     rows: list[dict[str, Any]] = pa.table(columns, names=table.column_names).to_pylist()

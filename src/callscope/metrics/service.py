@@ -17,8 +17,8 @@ from callscope.metrics.scope import (
     OUTCOMES,
     Scope,
     build,
-    fetch,
     make_scope,
+    query,
     scoped_calls,
     share,
     with_agent,
@@ -130,15 +130,24 @@ def service(store: Store, flt: MetricFilter, settings: Settings, by: str = "day"
     if by not in GROUPINGS:
         raise ValueError(f"by={by!r}: use one of {', '.join(GROUPINGS)}")
     scope = make_scope(store, flt, settings)
-    c = inbound(scope)
-    if by in ("team", "agent"):
-        c = with_agent(scope, c)
-    c = c.mutate(group=group_key(c, by))
-    aggs = service_aggregates(c, settings)
-    per = c.group_by("group").aggregate(**aggs).order_by(ibis.asc("group", nulls_first=False))
-    totals = c.aggregate(**service_aggregates(c, settings))
-    rows = [{by: r.pop("group"), **r} for r in fetch(scope, per)]
-    total = fetch(scope, totals)[0]
+
+    def grouped() -> ir.Table:
+        c = inbound(scope)
+        if by in ("team", "agent"):
+            c = with_agent(scope, c)
+        return c.mutate(group=group_key(c, by))
+
+    def per() -> ir.Table:
+        c = grouped()
+        aggs = service_aggregates(c, settings)
+        return c.group_by("group").aggregate(**aggs).order_by(ibis.asc("group", nulls_first=False))
+
+    def totals() -> ir.Table:
+        c = grouped()
+        return c.aggregate(**service_aggregates(c, settings))
+
+    rows = [{by: r.pop("group"), **r} for r in query(scope, ("service.rows", by), per)]
+    total = query(scope, ("service.totals", by), totals)[0]
     formulas = dict(SERVICE_FORMULAS)
     formulas["service_level"] += f": {SL_FORMULAS[settings.metrics.sl_variant]}"
     return build(
@@ -154,14 +163,18 @@ def service(store: Store, flt: MetricFilter, settings: Settings, by: str = "day"
 def patience(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     """How long callers who gave up waited: a cumulative funnel over PATIENCE_BOUNDS."""
     scope = make_scope(store, flt, settings)
-    c = inbound(scope, first_of_day=False)
-    ab = c.filter(c.outcome_kind.isin(ABANDONS))
-    aggs: dict[str, ir.Value] = {"total": ab.count()}
-    for b in PATIENCE_BOUNDS:
-        aggs[f"le_{b}"] = (ab.wait_s <= b).sum()
-    aggs["wait_s_mean"] = ab.wait_s.mean()
-    aggs["wait_s_median"] = ab.wait_s.median()
-    got = fetch(scope, ab.aggregate(**aggs))[0]
+
+    def funnel() -> ir.Table:
+        c = inbound(scope, first_of_day=False)
+        ab = c.filter(c.outcome_kind.isin(ABANDONS))
+        aggs: dict[str, ir.Value] = {"total": ab.count()}
+        for b in PATIENCE_BOUNDS:
+            aggs[f"le_{b}"] = (ab.wait_s <= b).sum()
+        aggs["wait_s_mean"] = ab.wait_s.mean()
+        aggs["wait_s_median"] = ab.wait_s.median()
+        return ab.aggregate(**aggs)
+
+    got = query(scope, "patience", funnel)[0]
     total = int(got["total"] or 0)
     rows: list[dict[str, Any]] = []
     previous = 0
@@ -197,20 +210,23 @@ def _funnel_row(label: str, bound: int | None, n: int, cum: int, total: int) -> 
 def endpoints(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     """Where unanswered offered calls ended, with counts, shares and outcome detail."""
     scope = make_scope(store, flt, settings)
-    c = inbound(scope, first_of_day=False)
-    missed = c.filter(c.is_missed)
-    missed = missed.mutate(
-        endpoint=ibis.cases(
-            (missed.outcome_kind == "after_hours", "after_hours"),
-            else_=missed.end_stage.fill_null("unknown"),
+
+    def per() -> ir.Table:
+        c = inbound(scope, first_of_day=False)
+        missed = c.filter(c.is_missed)
+        missed = missed.mutate(
+            endpoint=ibis.cases(
+                (missed.outcome_kind == "after_hours", "after_hours"),
+                else_=missed.end_stage.fill_null("unknown"),
+            )
         )
-    )
-    per = missed.group_by("endpoint").aggregate(
-        calls=missed.count(),
-        short_abandons=(missed.outcome_kind == "abandoned_short").sum(),
-        wait_s_mean=missed.wait_s.mean(),
-    )
-    got = {r["endpoint"]: r for r in fetch(scope, per)}
+        return missed.group_by("endpoint").aggregate(
+            calls=missed.count(),
+            short_abandons=(missed.outcome_kind == "abandoned_short").sum(),
+            wait_s_mean=missed.wait_s.mean(),
+        )
+
+    got = {r["endpoint"]: r for r in query(scope, "endpoints", per)}
     total = sum(int(r["calls"]) for r in got.values())
     order = [e for e in ENDPOINTS if e in got] + sorted(set(got) - set(ENDPOINTS))
     rows = [

@@ -16,7 +16,7 @@ from callscope.calllog import CallFilter, filtered_calls
 from callscope.metrics.agents import leg_figures
 from callscope.metrics.contacts import contacts
 from callscope.metrics.report import MetricFilter, Report
-from callscope.metrics.scope import agents_table, build, fetch, make_scope, scoped_calls, share
+from callscope.metrics.scope import agents_table, build, make_scope, query, scoped_calls, share
 from callscope.metrics.service import inbound, service_aggregates
 from callscope.settings import Settings
 from callscope.store import Store
@@ -108,41 +108,48 @@ SUMMARY_FORMULAS = {
 def summary(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     """The one-screen digest: call totals, service, open missed contacts, worst agents."""
     scope = make_scope(store, flt, settings)
-    calls = scoped_calls(scope)
-    by_dir = fetch(
-        scope,
-        calls.aggregate(
+
+    def directions() -> ir.Table:
+        calls = scoped_calls(scope)
+        return calls.aggregate(
             calls=calls.count(),
             inbound=(calls.direction == "inbound").sum(),
             outbound=(calls.direction == "outbound").sum(),
             internal=(calls.direction == "internal").sum(),
-        ),
-    )[0]
-    c = inbound(scope)
-    svc = fetch(scope, c.aggregate(**service_aggregates(c, settings)))[0]
-    ct = contacts(scope)
-    open_ = fetch(
-        scope,
-        ct.aggregate(
+        )
+
+    def service_totals() -> ir.Table:
+        c = inbound(scope)
+        return c.aggregate(**service_aggregates(c, settings))
+
+    def contact_totals() -> ir.Table:
+        ct = contacts(scope)
+        return ct.aggregate(
             missed_contacts=ct.count(),
             open_contacts=(ct.status == "open").sum(),
             attempted_contacts=(ct.status == "attempted").sum(),
             called_back=(ct.status == "called_back").sum(),
             called_back_within_sla=ct.within_sla.sum(),
-        ),
-    )[0]
+        )
+
     m = settings.metrics
-    at = leg_figures(scope)
-    at = at.mutate(miss_rate=share(at.rang_no_answer, at.offered))
-    names = agents_table(settings).rename(n_agent="agent")
-    at = at.left_join(names, at.agent == names.n_agent).drop("n_agent")
-    worst = fetch(
-        scope,
-        at.filter(at.offered >= m.worst_agents_min_offered)
-        .select("agent", "agent_name", "team", "offered", "rang_no_answer", "miss_rate")
-        .order_by([ibis.desc("miss_rate"), ibis.desc("offered"), "agent"])
-        .limit(m.worst_agents_count),
-    )
+
+    def worst_agents() -> ir.Table:
+        at = leg_figures(scope)
+        at = at.mutate(miss_rate=share(at.rang_no_answer, at.offered))
+        names = agents_table(settings).rename(n_agent="agent")
+        at = at.left_join(names, at.agent == names.n_agent).drop("n_agent")
+        return (
+            at.filter(at.offered >= m.worst_agents_min_offered)
+            .select("agent", "agent_name", "team", "offered", "rang_no_answer", "miss_rate")
+            .order_by([ibis.desc("miss_rate"), ibis.desc("offered"), "agent"])
+            .limit(m.worst_agents_count)
+        )
+
+    by_dir = query(scope, "summary.directions", directions)[0]
+    svc = query(scope, "summary.service", service_totals)[0]
+    open_ = query(scope, "summary.contacts", contact_totals)[0]
+    worst = query(scope, "summary.worst", worst_agents)
     row: dict[str, Any] = {k: int(v or 0) for k, v in by_dir.items()}
     offered = int(svc["offered"] or 0)
     missed_n = int(svc["missed"] or 0)
