@@ -170,3 +170,22 @@ def test_mango_missed_call_with_two_agents_ringing(service: LiveService) -> None
     legs = service.store.con.execute("SELECT agent, result FROM legs ORDER BY agent").fetchall()
     assert legs == [("101", "no_answer"), ("102", "caller_hung_up")]
     service.close()
+
+
+def test_mango_busy_leg_and_operator_group(service: LiveService) -> None:
+    """disconnect_reason 1121 ("busy" in Mango's result codes) ends the ringing leg as busy;
+    `to.acd_group` names the operators' group the call was placed from."""
+    from callscope.live.adapters import mango_events
+
+    entry, t0 = "MToxMDE0MDU2Mjo0MzI6MjQ1MDY4NDY3", 1795406400
+    caller = {"number": "79161234567"}
+    rung = {"extension": "101", "number": "sip:101@pbx", "acd_group": "700"}
+    appeared = mango_events("call", {"entry_id": entry, "call_id": "leg1", "timestamp": t0,
+                                     "seq": 2, "call_state": "Appeared", "location": "abonent",
+                                     "from": caller, "to": rung})  # fmt: skip
+    busy = mango_events("call", {"entry_id": entry, "call_id": "leg1", "timestamp": t0 + 1,
+                                 "seq": 3, "call_state": "Disconnected", "location": "abonent",
+                                 "from": caller, "to": rung, "disconnect_reason": 1121})  # fmt: skip
+    assert [(e.type, e.queue) for e in appeared] == [("call.ringing", "700")]
+    assert [(e.type, e.result) for e in busy] == [("call.ring_ended", "busy")]
+    service.close()

@@ -219,3 +219,40 @@ def test_a_transfer_gives_each_agent_their_own_talk() -> None:
         ).fetchone()
     assert legs == [("101", "answered", 3.0, 26.0), ("103", "answered", 5.0, 60.0)]
     assert call == ("answered", "101", 86.0, "caller")
+
+
+def test_fast_intake_answers_exactly_like_the_route(settings: Settings) -> None:
+    from callscope.live.http import FastIntake
+
+    app = FastAPI()
+    app.include_router(router)
+    fast = FastIntake(app)
+    body = json.dumps({"events": MISSED}).encode()
+    bad = json.dumps([MISSED[0], {"type": "call.ringing", "at": "2026-11-23T07:00:02Z"}]).encode()
+
+    async def go(target: Any) -> list[tuple[int, Any]]:
+        transport = httpx.ASGITransport(app=target)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            url = "/api/webhooks/events"
+            answers = [
+                await client.post(url, content=body, headers={signing.HEADER: "sha256=bad"}),
+                await client.post(url, content=bad, headers={signing.HEADER: signing.sign(SECRET, bad)}),
+                await client.post(url, content=body, headers={signing.HEADER: signing.sign(SECRET, body),
+                                                              "X-Callscope-Tenant": "other"}),
+                await client.post(url, content=body, headers={signing.HEADER: signing.sign(SECRET, body)}),
+                await client.get("/api/live"),
+            ]  # fmt: skip
+            return [(r.status_code, r.json()) for r in answers]
+
+    seen = []
+    for target in (app, fast):
+        with open_store(None) as store:
+            service = LiveService(store, settings, FakeSender())
+            app.state.live = service
+            seen.append(run(lambda target=target: go(target)))  # type: ignore[misc]
+            assert _count(service, "live_inbox") == 4
+            service.close()
+    route, quick = seen
+    assert [s for s, _ in quick] == [401, 422, 401, 200, 200]
+    assert quick[:4] == route[:4] and quick[3][1] == {"ok": True, "accepted": 4}
+    assert "event 1: event: Value error, call.ringing needs call_id" in quick[1][1]["detail"]

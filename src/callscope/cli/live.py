@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from callscope.cli.common import DbOpt, TzOpt, app, load_cli_settings, out
+from callscope.cli.common import SHUTDOWN_GRACE_S, DbOpt, TzOpt, app, load_cli_settings, out
 from callscope.live.ami import make_client
 from callscope.live.ami_text import read_events
 from callscope.live.digest import send_digest
@@ -43,7 +43,7 @@ def listen(
         import uvicorn
         from fastapi import FastAPI
 
-        from callscope.live.http import router
+        from callscope.live.http import FastIntake, router
 
         @contextlib.asynccontextmanager
         async def lifespan(web: FastAPI) -> AsyncIterator[None]:
@@ -60,7 +60,13 @@ def listen(
 
         web = FastAPI(title="callscope live", lifespan=lifespan)
         web.include_router(router)
-        uvicorn.run(web, host=host, port=port, log_level="warning")
+        uvicorn.run(
+            FastIntake(web),  # webhook events skip the framework's stack; the rest goes to web
+            host=host,
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+        )
 
 
 async def _replay(service: LiveService, path: Path) -> None:

@@ -6,12 +6,16 @@ NOTIFY_ANSWER | NOTIFY_END | NOTIFY_OUT_START | NOTIFY_OUT_END, with `pbx_call_i
 `call_start` (account-local "YYYY-MM-DD HH:MM:SS"), `caller_id`, `called_did`, `internal`,
 `destination`, `duration`, `disposition`, `status_code`, `is_recorded`, `call_id_with_rec`.
 
-Mango Office VPBX API v1.9 (form fields `vpbx_api_key`, `sign`, `json`): `events/call` with
-`entry_id` (the whole conversation), `call_id` (one leg), `timestamp`, `seq`, `call_state`
-(Appeared | Connected | OnHold | Disconnected), `location` (ivr | queue | abonent),
-`from`/`to` objects (`number`, `extension`, `line_number`), `disconnect_reason`; and
-`events/summary` (`entry_id`, `call_direction`, `create_time`, `end_time`, `talk_time`,
-`entry_result`) which closes the conversation.
+Mango Office VPBX API v1.9 (form fields `vpbx_api_key`, `sign` = sha256(key + json + salt),
+`json`): `events/call` with `entry_id` (the whole conversation), `call_id` (one leg),
+`timestamp` (UTC seconds), `seq`, `call_state` (Appeared | Connected | OnHold | Disconnected),
+`location` (ivr | queue | abonent), `from` (`extension`, `number`, `taken_from_call_id`), `to`
+(`extension`, `number`, `line_number`, `acd_group`), `disconnect_reason` (a numeric result
+code); and `events/summary` (`entry_id`, `call_direction`, `from`, `to`, `line_number`,
+`create_time`, `forward_time`, `talk_time`, `end_time`, `entry_result`, `disconnect_reason`),
+which closes the conversation. Names checked against the public Yii2 client
+maxodrom/yii2-mango-office-api (src/controllers/EventsController.php, src/models/events/
+Call.php, Summary.php; it ships Mango's "MangoOffice_VPBX_API_v1.9.pdf" in docs/).
 """
 
 from __future__ import annotations
@@ -24,6 +28,16 @@ from zoneinfo import ZoneInfo
 from callscope.live.events import InvalidEventError, LiveEvent
 
 ZADARMA_DISPOSITION = {"busy": "busy", "no answer": "no_answer", "cancel": "no_answer"}
+# Mango's disconnect_reason codes that say why a ringing leg ended (the others - 1100 normal,
+# 1110 ended by the caller, 1120 by the callee ... - leave it to the call's own end).
+MANGO_RING_RESULT = {
+    1111: "no_answer",  # no answer within the ring time
+    1121: "busy",
+    1122: "rejected",
+    1123: "rejected",  # do not disturb
+    1131: "unavailable", 1132: "unavailable", 1133: "unavailable",
+    1190: "unavailable", 1191: "unavailable", 1192: "unavailable",  # inactive / off schedule
+}  # fmt: skip
 
 
 def _local(text: str, zone: str) -> datetime:
@@ -120,10 +134,21 @@ def mango_events(kind: str, doc: Mapping[str, Any]) -> list[LiveEvent]:
                        "from": src.get("number") or src.get("extension"),
                        "to": dst.get("number"), "line": dst.get("line_number"),
                        "agent": src.get("extension")})  # fmt: skip
+    queue = dst.get("acd_group") or None  # the operators' group the leg was placed from
     if agent and state == "Appeared" and doc.get("location") == "abonent":
-        events.append({**base, "type": "call.ringing", "agent": agent, "leg_id": leg})
+        events.append({**base, "type": "call.ringing", "agent": agent, "leg_id": leg,
+                       "queue": queue})  # fmt: skip
     elif agent and state == "Connected":
         events.append({**base, "type": "call.answered", "agent": agent, "leg_id": leg})
     elif agent and state == "Disconnected":
-        events.append({**base, "type": "call.ring_ended", "agent": agent, "leg_id": leg})
+        reason = _int(doc.get("disconnect_reason"))
+        events.append({**base, "type": "call.ring_ended", "agent": agent, "leg_id": leg,
+                       "result": MANGO_RING_RESULT.get(reason or 0)})  # fmt: skip
     return [LiveEvent.model_validate(e) for e in events]
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -3,17 +3,19 @@
 
 It is state in memory, updated by every event as it is acknowledged (AMI or generic), so the
 supervisor sees a change at once; the store's calls and agent_states are the history behind it.
-A restart starts with an empty board that fills as agents change state.
+After a restart `restore_board` replays what the store holds (recent agent events, open calls).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from callscope.settings import Settings
+from callscope.store import Store
 
 _PEER = re.compile(r"^(?:[A-Za-z0-9_]+/)([^-@;/\s]+)")
 DEVICE_STATES = {
@@ -58,6 +60,7 @@ class Board:
     version: int = 0
 
     def __post_init__(self) -> None:
+        self._callers: dict[str, str] = {}  # open generic calls: call_id -> caller's number
         self._alias = {}
         for ext, cfg in self.settings.agents.items():
             for name in [ext, cfg.name, *cfg.aliases]:
@@ -102,13 +105,19 @@ class Board:
 
     def apply_generic(self, ev: dict[str, Any]) -> None:
         at = datetime.fromisoformat(str(ev["at"]).replace("Z", "+00:00"))
-        kind, agent = ev.get("type"), ev.get("agent")
+        kind, agent, call = ev.get("type"), ev.get("agent"), ev.get("call_id")
+        # The caller is named once, by call.started; the agents' events refer to the call.
+        caller = ev.get("from") or self._callers.get(call or "")
+        if kind == "call.started" and call and caller:
+            self._callers[call] = caller
         if kind == "call.ringing":
-            self._set(agent, "ringing", at, with_number=ev.get("from"), call_id=ev.get("call_id"),
+            self._set(agent, "ringing", at, with_number=caller, call_id=call,
                       queue=ev.get("queue"))  # fmt: skip
         elif kind == "call.answered":
-            self._set(agent, "on_call", at, with_number=ev.get("from"), call_id=ev.get("call_id"))
-        elif kind in ("call.ring_ended", "call.ended", "call.transferred"):
+            self._set(agent, "on_call", at, with_number=caller, call_id=call)
+        if kind == "call.ended":
+            self._callers.pop(call or "", None)
+        if kind in ("call.ring_ended", "call.ended", "call.transferred"):
             who = ev.get("from_agent") if kind == "call.transferred" else agent
             for card in list(self.agents.values()):
                 if card.call_id == ev.get("call_id") and (who is None or card.agent == who):
@@ -187,3 +196,50 @@ def _ami_time(ev: dict[str, str]) -> datetime:
         return datetime.fromtimestamp(float(stamp), UTC) if stamp else datetime.now(UTC)
     except ValueError:
         return datetime.now(UTC)
+
+
+RESTORE_HOURS = 12  # how far back agent events are replayed at start-up
+AGENT_EVENTS = (
+    "QueueMemberPause", "QueueMemberAdded", "QueueMemberRemoved", "QueueMemberStatus",
+    "DeviceStateChange",
+)  # fmt: skip
+
+
+def restore_board(board: Board, store: Store, tenant: str, now: datetime) -> None:
+    """Refill the board from the store after a restart: the agent events of the last
+    RESTORE_HOURS (pauses, log-ins, device states; moved to the raw tables at once), then every
+    event still in the inbox - the calls not over yet - in the order they arrived. The same
+    `apply_*` the live events go through, so a restored board is the board that was."""
+    con = store.con
+    since = now - timedelta(hours=RESTORE_HOURS)
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary"
+            " AND table_name IN ('raw_webhook_events_v1', 'raw_asterisk_ami_v1')"
+        ).fetchall()
+    }
+    events: list[tuple[Any, int, str, str]] = []
+    if "raw_webhook_events_v1" in tables:
+        events += con.execute(
+            "SELECT event_at, row_no, 'webhook-events', payload::VARCHAR"
+            " FROM raw_webhook_events_v1 WHERE tenant = ? AND call_id IS NULL AND event_at >= ?",
+            [tenant, since],
+        ).fetchall()
+    if "raw_asterisk_ami_v1" in tables:
+        events += con.execute(
+            "SELECT ts, row_no, 'asterisk-ami', fields::VARCHAR FROM raw_asterisk_ami_v1"
+            " WHERE tenant = ? AND linkedid IS NULL AND ts >= ? AND list_contains(?, event)",
+            [tenant, since, list(AGENT_EVENTS)],
+        ).fetchall()
+    events.sort(key=lambda e: (e[0], e[1]))
+    pending = con.execute(
+        "SELECT NULL, seq, source, payload FROM live_inbox WHERE tenant = ? ORDER BY seq",
+        [tenant],
+    ).fetchall()
+    for _, _, source, payload in [*events, *pending]:
+        event = json.loads(payload)
+        if source == "asterisk-ami":
+            board.apply_ami(event)
+        else:
+            board.apply_generic(event)

@@ -12,9 +12,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import ibis
+
 from callscope.live.outbox import enqueue
 from callscope.metrics import missed
 from callscope.metrics.report import MetricFilter
+from callscope.metrics.scope import answered
 from callscope.settings import Settings, parse_span
 from callscope.store import Store
 
@@ -50,6 +53,10 @@ class Tracker:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        calls = store.ibis.table("calls")
+        self._unanswered = ibis.to_sql(
+            calls.filter(~answered(calls, settings)).select("call_id"), dialect="duckdb"
+        )
         span = settings.live.notify.quiet_hours
         if span:  # may run over midnight (21:00-08:00): check each end on its own
             start, _, end = span.partition("-")
@@ -65,37 +72,52 @@ class Tracker:
                 return key, team
         return "default", team
 
-    def touches_contacts(self, call_ids: list[str]) -> bool:
-        """Whether calls just assembled can open a contact (a missed inbound call) or close
-        one (any call with the number of an open contact); others need no new scan."""
+    def touched_numbers(self, call_ids: list[str]) -> list[str]:
+        """Customer numbers whose contacts calls just assembled can open or close: the numbers
+        of inbound calls the metric layer does not count as answered (`metrics.scope.answered`,
+        compiled once) and of any call with the number of a contact still open. Answered calls
+        from other numbers are most of the traffic and can change no contact."""
         if not call_ids:
-            return False
-        row = self.store.con.execute(
-            """
-            SELECT count(*) FROM calls c
-            WHERE c.tenant = $1
+            return []
+        rows = self.store.con.execute(
+            f"""
+            SELECT DISTINCT c.external_number FROM calls c
+            WHERE c.tenant = $1 AND c.external_number IS NOT NULL
               AND (list_contains($2, c.call_id)
                    OR c.call_id IN (SELECT call_key FROM key_links
                                     WHERE tenant = $1 AND list_contains($2, alias_key)))
-              AND ((c.direction = 'inbound' AND c.outcome = 'missed')
+              AND ((c.direction = 'inbound' AND c.call_id IN ({self._unanswered}))
                    OR c.external_number IN (SELECT external_number FROM notify_contacts
                                             WHERE tenant = $1 AND state = 'open'))
+            ORDER BY 1
             """,
             [self.settings.tenant, call_ids],
-        ).fetchone()
-        return bool(row and row[0])
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
-    def scan(self, now: datetime) -> dict[str, int]:
-        """Compare the missed-contact report of the last horizon with what was said so far."""
+    def warm(self, now: datetime) -> None:
+        """Ask the report once for a number nobody has: the metric layer compiles a query
+        per shape of filter, and the first missed call should not wait for that."""
+        today = now.replace(tzinfo=UTC).astimezone(ZoneInfo(self.settings.timezone)).date()
+        missed(self.store, MetricFilter(date_from=today, date_to=today, numbers=("+0",)),
+               self.settings)  # fmt: skip
+
+    def scan(self, now: datetime, numbers: list[str] | None = None) -> dict[str, int]:
+        """Compare the missed-contact report of the last horizon (of `numbers` only, when
+        given) with what was said so far."""
         s = self.settings
         zone = ZoneInfo(s.timezone)
         today = now.replace(tzinfo=UTC).astimezone(zone).date()
         first = today - timedelta(days=int(s.metrics.resolution_horizon_days) + 1)
-        report = missed(self.store, MetricFilter(date_from=first, date_to=today), s)
+        flt = MetricFilter(date_from=first, date_to=today, numbers=tuple(numbers or ()))
+        report = missed(self.store, flt, s)
+        keys = [str(row["contact_id"]) for row in report.rows]
         said = {
             r[0]: r[1]
             for r in self.store.con.execute(
-                "SELECT contact_key, state FROM notify_contacts WHERE tenant = ?", [s.tenant]
+                "SELECT contact_key, state FROM notify_contacts"
+                " WHERE tenant = ? AND list_contains(?, contact_key)",
+                [s.tenant, keys],
             ).fetchall()
         }
         counts = {"new": 0, "closed": 0, "reminders": 0, "escalations": 0}
@@ -116,7 +138,7 @@ class Tracker:
                     [status, now, s.tenant, key],
                 )
                 counts["closed"] += 1
-        counts.update(self._follow_up(now))
+        counts.update(self.follow_up(now))
         return counts
 
     def _open(self, row: dict[str, Any], key: str, number: str, now: datetime) -> None:
@@ -153,24 +175,37 @@ class Tracker:
             raise
         con.execute("COMMIT")
 
-    def _follow_up(self, now: datetime) -> dict[str, int]:
+    def follow_up(self, now: datetime) -> dict[str, int]:
+        """Reminders and escalations that time has made due: one query over the open contacts
+        that still lack them, so it is cheap enough for every pass."""
         s, notify = self.settings, self.settings.live.notify
+        remind_at = now - timedelta(minutes=notify.reminder_after_min)
+        escalate_at = now - timedelta(minutes=notify.escalate_after_min)
         open_rows = self.store.con.execute(
-            "SELECT contact_key, external_number, first_missed_at, owner FROM notify_contacts"
-            " WHERE tenant = ? AND state = 'open'",
-            [s.tenant],
+            """
+            SELECT c.contact_key, c.external_number, c.first_missed_at, c.owner,
+                   c.first_missed_at <= $3 AND r.message_key IS NULL,
+                   c.first_missed_at <= $4 AND e.message_key IS NULL
+            FROM notify_contacts c
+            LEFT JOIN notify_outbox r ON r.message_key = 'missed:' || c.contact_key || ':remind'
+            LEFT JOIN notify_outbox e
+                   ON e.message_key = 'missed:' || c.contact_key || ':escalate'
+            WHERE c.tenant = $1 AND c.state = 'open' AND c.first_missed_at <= $2
+              AND (r.message_key IS NULL OR e.message_key IS NULL)
+            """,
+            [s.tenant, max(remind_at, escalate_at), remind_at, escalate_at],
         ).fetchall()
         counts = {"reminders": 0, "escalations": 0}
-        for key, number, first, owner in open_rows:
+        for key, number, first, owner, remind, escalate in open_rows:
             age = now - first
-            if age >= timedelta(minutes=notify.reminder_after_min) and enqueue(
+            if remind and enqueue(
                 self.store, s.tenant, f"missed:{key}:remind", "reminder", owner,
                 f"Reminder: call back {number}",
                 f"{number} has waited {age.total_seconds() // 60:.0f} min for a callback.",
                 quiet_until(s, now), key,
             ):  # fmt: skip
                 counts["reminders"] += 1
-            if age >= timedelta(minutes=notify.escalate_after_min) and enqueue(
+            if escalate and enqueue(
                 self.store, s.tenant, f"missed:{key}:escalate", "escalation", "supervisor",
                 f"Escalation: {number} not called back",
                 f"{number} missed at {first:%H:%M} UTC, responsible: {owner}; "

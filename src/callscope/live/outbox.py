@@ -38,6 +38,14 @@ class Sender(Protocol):
 
 
 class AppriseSender:
+    def warm(self) -> None:
+        """Load Apprise and its plugins (most of a second) before the first message."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import apprise
+
+            apprise.Apprise().add("json://127.0.0.1/warm")
+
     def send(self, urls: list[str], title: str, body: str, key: str) -> None:
         with warnings.catch_warnings():
             # Apprise's plugins import modules Python deprecates (imghdr); not ours to fix.
