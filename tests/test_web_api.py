@@ -50,7 +50,7 @@ def calls(client: TestClient, query: str) -> dict[str, Any]:
 
 def test_every_report_answers_as_the_metric_layer_does(client: TestClient) -> None:
     store, settings = shared_company()
-    assert client.get("/api/reports").json()["reports"] == sorted(REPORTS)
+    assert client.get("/api/reports").json()["reports"] == sorted({*REPORTS, "pickup"})
     flt = MetricFilter(date_from=LAST_DAY.replace(day=1), date_to=LAST_DAY, tenant="default")
     for name, fn in REPORTS.items():
         got = client.get(f"/api/reports/{name}?{MONTH}").json()
@@ -181,6 +181,7 @@ def test_pages_answer_as_json_and_exports_too(client: TestClient) -> None:
 
 
 def test_the_warmer_computes_the_first_pages_once_per_data_change() -> None:
+    from callscope.web import reports
     from callscope.web.deps import Access
     from callscope.web.reports import clear_cache
     from callscope.web.warm import FIRST, Warmer
@@ -188,8 +189,20 @@ def test_the_warmer_computes_the_first_pages_once_per_data_change() -> None:
     store, settings = shared_company()
     clear_cache()
     warmer = Warmer(Access(store), settings)
-    assert warmer.warm_once() == len(FIRST) + 1  # and the previous period's summary
+    # the first pages, the previous period's summary, and one manager's page (4 reports)
+    assert warmer.warm_once() == len(FIRST) + 1 + 4
     assert warmer.warm_once() == 0  # nothing changed since
+    client = TestClient(create_app(settings, store))
+    token = create_token(store, "warm", role="supervisor", tenant=settings.tenant)
+
+    def not_cached(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a report the warmer should have computed ran again")
+
+    with pytest.MonkeyPatch.context() as patch:  # a manager's page now runs no report
+        stubs = dict.fromkeys(reports.report_names(), not_cached)
+        patch.setattr(reports, "registry", lambda: stubs)
+        page = client.get("/managers/101", headers={"authorization": f"Bearer {token}"})
+    assert page.status_code == 200, page.text
 
 
 def test_red_flags_mark_a_manager_far_worse_than_the_team() -> None:

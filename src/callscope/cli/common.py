@@ -19,6 +19,9 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
+# An open dashboard tab holds a server-sent event stream forever: on Ctrl-C the server gives
+# such connections this long, then stops anyway.
+SHUTDOWN_GRACE_S = 3
 
 
 class OutputFormat(StrEnum):

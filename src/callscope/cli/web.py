@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from callscope.cli.common import DbOpt, app, out
+from callscope.cli.common import SHUTDOWN_GRACE_S, DbOpt, app, out
 from callscope.cli.common import load_cli_settings as _settings
 from callscope.errors import CallscopeError
 from callscope.store import open_store
@@ -39,6 +39,7 @@ def serve(
     """Run the dashboard and REST API (OpenAPI at /docs) until interrupted."""
     import uvicorn
 
+    from callscope.live.http import FastIntake
     from callscope.web import create_app
 
     settings = _settings(db)
@@ -52,7 +53,13 @@ def serve(
         f"callscope dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
         soft_wrap=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        FastIntake(create_app(settings)),  # the dashboard also takes webhook events, fast
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+    )
 
 
 def _password(password_file: Path | None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from callscope.metrics.agents import agents
 from callscope.metrics.load import load
 from callscope.metrics.missed import call_colours, callbacks, missed
+from callscope.metrics.pickup import pickup
 from callscope.metrics.report import MetricFilter, Report
 from callscope.metrics.scope import OUTCOMES
 from callscope.metrics.service import GROUPINGS, endpoints, patience, service
@@ -30,6 +31,7 @@ REPORTS: dict[str, ReportFunction] = {
     "patience": patience,
     "endpoints": endpoints,
     "load": load,
+    "pickup": pickup,
 }
 
 
@@ -55,6 +57,7 @@ __all__ = [
     "load",
     "missed",
     "patience",
+    "pickup",
     "run_report",
     "service",
     "summary",

@@ -199,4 +199,8 @@ def companion(store: Store) -> Store:
 def live_guard(request: Request) -> None:
     if request.url.path.startswith("/api/webhooks/"):
         return
-    authenticate(request)
+    who = authenticate(request)
+    if who.is_agent:
+        # the whole board names every colleague's caller; an agent's own card is on /live
+        # (and /live?format=json), narrowed on the server
+        raise ForbiddenError("an agent sees only their own card: open /live")

@@ -15,7 +15,7 @@ from collections import OrderedDict
 
 import ibis.expr.types as ir
 
-from callscope.metrics import call_colours
+from callscope.metrics.missed import call_colour_rows
 from callscope.metrics.report import MetricFilter
 from callscope.settings import Settings
 from callscope.store import Store
@@ -36,10 +36,17 @@ def colour_table(store: Store, flt: MetricFilter, settings: Settings) -> ir.Tabl
         if name in _tables:
             _tables.move_to_end(name)
             return store.ibis.table(name)
-    t = call_colours(store, flt, settings)
-    expr = t.select("call_id", "colour", status=t.contact_status)
+    rows = call_colour_rows(store, flt, settings)
     store.con.execute(f'DROP TABLE IF EXISTS "{name}"')
-    table: ir.Table = store.ibis.create_table(name, expr, temp=True)
+    store.con.register(f"{name}_rows", rows)
+    try:
+        store.con.execute(
+            f'CREATE TEMP TABLE "{name}" AS'
+            f' SELECT call_id, colour, contact_status AS status FROM "{name}_rows"'
+        )
+    finally:
+        store.con.unregister(f"{name}_rows")
+    table: ir.Table = store.ibis.table(name)
     with _lock:
         _tables[name] = name
         while len(_tables) > KEEP:

@@ -23,6 +23,9 @@ from openpyxl.utils import get_column_letter
 
 from callscope.errors import CallscopeError
 from callscope.web.i18n import Translator
+from callscope.web.pdfcharts import draw as draw_chart
+from callscope.web.pdfcharts import has_data as has_chart
+from callscope.web.pdfcharts import keep_with_title
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -71,6 +74,7 @@ class Section:
     title: str
     columns: Sequence[str]
     rows: Sequence[dict[str, Any]]
+    chart: dict[str, Any] | None = None  # the page's Chart.js spec, drawn above the PDF table
 
 
 def _sheet_name(text: str) -> str:
@@ -168,6 +172,8 @@ def to_pdf(
     pdf.set_text_color(90, 90, 90)
     pdf.cell(0, 6, subtitle, new_x="LMARGIN", new_y="NEXT")
     for section in sections:
+        if section.rows and has_chart(section.chart):
+            keep_with_title(pdf)  # a chart never starts a page below its own title
         pdf.ln(4)
         pdf.set_text_color(0, 0, 0)
         pdf.set_font("body", size=12)
@@ -176,6 +182,8 @@ def to_pdf(
             pdf.set_font("body", size=9)
             pdf.cell(0, 6, t("empty"), new_x="LMARGIN", new_y="NEXT")
             continue
+        if section.chart is not None:
+            draw_chart(pdf, section.chart, t)
         pdf.set_font("body", size=8)
         pdf.set_draw_color(215, 221, 230)
         numeric = [_is_number_column(section, c) for c in section.columns]

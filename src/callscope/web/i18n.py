@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
@@ -52,6 +53,13 @@ class Translator:
         if entry:
             return entry.get(self.lang) or entry["en"]
         return key.replace("_", " ")
+
+    def count(self, key: str, n: int) -> str:
+        """`n` things in words with the locale's plural form (CLDR: 1 звонок, 3 звонка, 5
+        звонков): the catalogue holds `<key>.one`, `.few`, `.many` and `.other`."""
+        form = Locale.parse(self.locale).plural_form(n)
+        chosen = f"{key}.{form}" if f"{key}.{form}" in MESSAGES else f"{key}.other"
+        return self(chosen, n=self.number(n))
 
     def number(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:

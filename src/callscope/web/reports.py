@@ -15,6 +15,7 @@ from typing import Any
 
 from callscope.errors import CallscopeError
 from callscope.metrics import GROUPINGS, REPORTS
+from callscope.metrics.pickup import pickup
 from callscope.metrics.report import MetricFilter, Report
 from callscope.settings import Settings
 from callscope.store import Store
@@ -38,7 +39,8 @@ class UnknownReportError(CallscopeError):
 
 
 def registry() -> dict[str, ReportFn]:
-    return dict(REPORTS)
+    # `pickup` is served even before callscope.metrics.REPORTS names it (then this is a no-op)
+    return {"pickup": pickup, **REPORTS}
 
 
 def report_names() -> list[str]:

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
+from callscope.assemble.numbers import to_e164
 from callscope.settings import Settings
 from callscope.web.access import Principal
 from callscope.web.api import export_response, subtitle
@@ -37,6 +38,7 @@ NAV = (
     NavItem("calls", "/calls", "☰"),
     NavItem("callbacks", "/callbacks", "↺"),
     NavItem("load", "/load", "▦"),
+    NavItem("live", "/live", "◎", keep=False),
     NavItem("settings", "/settings", "⚙", keep=False, supervisors_only=True),
 )
 
@@ -53,6 +55,14 @@ class Page:
     json: dict[str, Any] = field(default_factory=dict)
     extra_params: dict[str, str] = field(default_factory=dict)  # page filters kept in links
     periods: bool = True  # show the period bar (a customer's history is not per period)
+
+
+def phone(raw: str | None, region: str) -> str:
+    """A number as the pages show every number: E.164 (`74952220002` -> `+74952220002`); an
+    extension or a name the PBX used as a line stays as it is."""
+    if not raw:
+        return "—"
+    return to_e164(raw, region, 0) or raw
 
 
 def respond(
@@ -97,6 +107,7 @@ def respond(
         "lang_names": LANG_NAMES,
         "tz": settings.timezone,
         "agent_names": {ext: cfg.name for ext, cfg in settings.agents.items() if cfg.name},
+        "phone": lambda raw: phone(raw, settings.region),
         **page.data,
     }
     return templates.TemplateResponse(request, page.template, context)

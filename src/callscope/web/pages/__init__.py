@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from callscope.web.pages.callbacks import router as callbacks_router
 from callscope.web.pages.calllog import router as calllog_router
+from callscope.web.pages.live import router as live_router
 from callscope.web.pages.load import router as load_router
 from callscope.web.pages.managers import router as managers_router
 from callscope.web.pages.overview import router as overview_router
@@ -16,6 +17,7 @@ for _router in (
     calllog_router,
     callbacks_router,
     load_router,
+    live_router,
     settings_router,
 ):
     router.include_router(_router)

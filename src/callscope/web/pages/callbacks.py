@@ -75,9 +75,19 @@ def callbacks(
     sla_columns = ["agent_name", "called_back", "within_sla", "time_to_resolution_s_median"]
     page = Page("callbacks", t("nav.callbacks"), "callbacks.html")
     page.sections = [
-        Section(t("callbacks.shares"), list(report.rows[0]) if report.rows else [], report.rows),
-        Section(t("callbacks.histogram"), list(histogram[0]) if histogram else [], histogram),
-        Section(t("callbacks.sla"), sla_columns, by_agent),
+        Section(
+            t("callbacks.shares"),
+            list(report.rows[0]) if report.rows else [],
+            report.rows,
+            charts["shares"],
+        ),
+        Section(
+            t("callbacks.histogram"),
+            list(histogram[0]) if histogram else [],
+            histogram,
+            charts["histogram"],
+        ),
+        Section(t("callbacks.sla"), sla_columns, by_agent, charts["sla"]),
         Section(t("callbacks.open"), list(OPEN_COLUMNS), open_rows),
     ]
     page.json = {"callbacks": report.as_json(), "missed": missed.as_json()}

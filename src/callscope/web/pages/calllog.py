@@ -19,7 +19,7 @@ from callscope.web.calls import COLUMNS, SORTABLE, all_rows, log_page
 from callscope.web.colours import COLOURS
 from callscope.web.deps import PrincipalDep, ScopeDep, SettingsDep, StoreDep, TranslatorDep
 from callscope.web.export import Section
-from callscope.web.view import Page, respond
+from callscope.web.view import Page, phone, respond
 
 router = APIRouter()
 
@@ -70,7 +70,11 @@ def calls_page(
     page = Page("calls", title, "calls.html", extra_params=extra)
     if format in ("xlsx", "pdf", "csv"):
         rows = [
-            {**r, "answered_by": agent_label(settings, r["answered_by"])}
+            {
+                **r,
+                "answered_by": agent_label(settings, r["answered_by"]),
+                "line": phone(r["line"], settings.region) if r["line"] else None,
+            }
             for r in all_rows(store, scope.flt, settings, q)
         ]
         page.sections = [Section(title, ["direction", *SHOWN], rows)]

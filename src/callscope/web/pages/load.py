@@ -103,11 +103,29 @@ def load(
     page = Page("load", t("nav.load"), "load.html")
     page.sections = [
         heat_section(t, grid),
-        Section(t("load.weekdays"), ["part", "offered", "missed", "missed_share"], parts),
-        Section(t("load.spread"), list(spread[0]) if spread else [], spread),
-        Section(t("load.patience"), list(patience.rows[0]) if patience.rows else [], patience.rows),
         Section(
-            t("load.endpoints"), list(endpoints.rows[0]) if endpoints.rows else [], endpoints.rows
+            t("load.weekdays"),
+            ["part", "offered", "missed", "missed_share"],
+            parts,
+            charts["parts"],
+        ),
+        Section(
+            t("load.spread"),
+            ["agent_name", *(c for c in (spread[0] if spread else {}) if "agent" not in c)],
+            spread,
+            charts["spread"],
+        ),
+        Section(
+            t("load.patience"),
+            list(patience.rows[0]) if patience.rows else [],
+            patience.rows,
+            charts["patience"],
+        ),
+        Section(
+            t("load.endpoints"),
+            list(endpoints.rows[0]) if endpoints.rows else [],
+            endpoints.rows,
+            charts["endpoints"],
         ),
     ]
     page.json = {

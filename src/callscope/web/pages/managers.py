@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from callscope.metrics.flags import FLAG_NAMES, flagged
-from callscope.web.charts import AMBER, BLUE, GREEN, RED, doughnut, series
+from callscope.web.charts import AMBER, BLUE, GREEN, GREY, RED, doughnut, series
 from callscope.web.deps import (
     ForbiddenError,
     PrincipalDep,
@@ -24,6 +24,7 @@ from callscope.web.deps import (
     TranslatorDep,
 )
 from callscope.web.export import Section
+from callscope.web.i18n import Translator
 from callscope.web.reports import run_report
 from callscope.web.view import Page, respond
 
@@ -52,6 +53,52 @@ CONTACT_COLUMNS = (
     "resolved_at",
     "time_to_resolution_s",
 )
+
+PICKUP_FIGURES = ("pickup_s_mean", "pickup_s_median", "pickup_s_p90")
+HISTOGRAM = (
+    "pickup_bucket",
+    "pickup_legs",
+    "pickup_share",
+    "team_pickup_legs",
+    "team_pickup_share",
+)
+
+
+def pickup_histogram(
+    rows: list[dict[str, Any]], agent: str, team: str | None
+) -> list[dict[str, Any]]:
+    """The `pickup` report's buckets of one agent beside their team's (`unknown`, the legs
+    without a ring start, only when there are some)."""
+    own = {r["pickup_bucket"]: r for r in rows if r["kind"] == "agent" and r.get("agent") == agent}
+    mates = {
+        r["pickup_bucket"]: r
+        for r in rows
+        if r["kind"] == "team" and team and r.get("team") == team
+    }
+    order = [r["pickup_bucket"] for r in rows if r["kind"] == rows[0]["kind"]] if rows else []
+    order = list(dict.fromkeys(order))
+    out = []
+    for bucket in order:
+        mine, theirs = own.get(bucket, {}), mates.get(bucket, {})
+        out.append(
+            {
+                "bucket": bucket,
+                "from_s": (mine or theirs).get("from_s"),
+                "to_s": (mine or theirs).get("to_s"),
+                "pickup_legs": mine.get("answered", 0),
+                "pickup_share": mine.get("share"),
+                "team_pickup_legs": theirs.get("answered", 0) if theirs else None,
+                "team_pickup_share": theirs.get("share"),
+            }
+        )
+    return [b for b in out if b["from_s"] is not None or b["pickup_legs"] or b["team_pickup_legs"]]
+
+
+def bucket_label(t: Translator, bucket: dict[str, Any]) -> str:
+    lo, hi = bucket.get("from_s"), bucket.get("to_s")
+    if lo is None:
+        return t("pickup.unknown")
+    return t("unit.s", n=f"{lo:g}–{hi:g}" if hi is not None else f"{lo:g}+")
 
 
 def mark_flags(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -92,7 +139,15 @@ def managers(
     title = t("nav.managers")
     page = Page("managers", title, "managers.html")
     labelled = [{**a, "agent_name": f"{t('team_average')}: {a.get('team')}"} for a in averages]
-    page.sections = [Section(t("managers.table"), list(SCORECARD), agents + labelled)]
+    page.sections = [
+        Section(t("managers.table"), list(SCORECARD), agents + labelled),
+        Section(
+            t("managers.miss_chart"),
+            ["agent_name", "team", "offered", "rang_no_answer", "miss_rate"],
+            chart_rows,
+            miss_chart,
+        ),
+    ]
     page.json = report.as_json()
     teams = {r.get("team") for r in agents}
     columns = [c for c in SCORECARD if c != "team" or len(teams) > 1]
@@ -130,6 +185,11 @@ def manager(
     avg = next((a for a in averages if a.get("team") == team), None) if team_flt else None
     daily = run_report("service", store, own_flt, settings, {"by": "day"})
     missed = run_report("missed", store, own_flt, settings)
+    pickup = run_report("pickup", store, team_flt or own_flt, settings)
+    team_hist = bool(team_flt) and any(
+        r["kind"] == "team" and r.get("team") == team for r in pickup.rows
+    )
+    histogram = pickup_histogram(pickup.rows, agent, team if team_hist else None)
     name = (row or {}).get("agent_name") or (cfg.name if cfg and cfg.name else agent)
     r = row or {}
     charts = {
@@ -144,30 +204,22 @@ def manager(
         ),
         "pickup": series(
             "bar",
-            [t.column("pickup_s_mean"), t.column("pickup_s_median"), t.column("pickup_s_p90")],
+            [bucket_label(t, b) for b in histogram],
             [
-                (
-                    name,
-                    [r.get("pickup_s_mean"), r.get("pickup_s_median"), r.get("pickup_s_p90")],
-                    BLUE,
-                ),
+                (name, [b["pickup_share"] for b in histogram], BLUE),
                 *(
                     [
                         (
-                            t("team_average"),
-                            [
-                                avg.get("pickup_s_mean"),
-                                avg.get("pickup_s_median"),
-                                avg.get("pickup_s_p90"),
-                            ],
-                            "#8391a7",
+                            f"{t.column('team')}: {team}",
+                            [b["team_pickup_share"] for b in histogram],
+                            GREY,
                         )
                     ]
-                    if avg
+                    if team_hist
                     else []
                 ),
             ],
-            unit="seconds",
+            unit="percent",
         ),
         "quick": doughnut(
             [t.column("quick_hangups_agent_side"), t.column("quick_hangups_caller_side")],
@@ -176,13 +228,32 @@ def manager(
         ),
     }
     contacts = missed.rows
+    scorecard = [row] if row else []
+    if avg:  # the team's row says whose average it is, as on the scorecard page
+        scorecard.append({**avg, "agent_name": f"{t('team_average')}: {team}"})
     page = Page("managers", t("manager.title", name=name), "manager.html")
     page.sections = [
-        Section(t("managers.table"), list(SCORECARD), [x for x in (row, avg) if x]),
-        Section(t("manager.daily"), list(daily.rows[0]) if daily.rows else [], daily.rows),
+        Section(t("managers.table"), list(SCORECARD), scorecard),
+        Section(
+            t("manager.daily"),
+            [c for c in (daily.rows[0] if daily.rows else []) if not c.startswith("outcome_")],
+            daily.rows,
+            charts["daily"],
+        ),
+        Section(
+            t("manager.pickup_dist"),
+            [c for c in HISTOGRAM if team_hist or not c.startswith("team_")],
+            [{**b, "pickup_bucket": bucket_label(t, b)} for b in histogram],
+            charts["pickup"],
+        ),
         Section(t("manager.contacts"), list(CONTACT_COLUMNS), contacts),
     ]
-    page.json = {"agents": report.as_json(), "service": daily.as_json(), "missed": missed.as_json()}
+    page.json = {
+        "agents": report.as_json(),
+        "service": daily.as_json(),
+        "pickup": pickup.as_json(),
+        "missed": missed.as_json(),
+    }
     page.data = {
         "row": r,
         "avg": avg or {},
@@ -190,5 +261,14 @@ def manager(
         "contacts": contacts,
         "contact_columns": CONTACT_COLUMNS,
         "has_quick": bool(r.get("quick_hangups")),
+        "pickup_figures": [
+            {"who": name, **{k: r.get(k) for k in PICKUP_FIGURES}},
+            *(
+                [{"who": t("team_average"), **{k: avg.get(k) for k in PICKUP_FIGURES}}]
+                if avg
+                else []
+            ),
+        ],
+        "pickup_columns": ("who", *PICKUP_FIGURES),
     }
     return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)

@@ -134,8 +134,8 @@ def overview(
     page.sections = [
         Section(t("report.summary"), ["indicator", "value", "previous"], digest),
         Section(t("overview.worst"), worst_cols, worst),
-        Section(t("overview.trend"), [by, *TREND_COLUMNS], service.rows),
-        Section(t("overview.stages"), ["endpoint", "calls", "share"], endpoints.rows),
+        Section(t("overview.trend"), [by, *TREND_COLUMNS], service.rows, trend_chart),
+        Section(t("overview.stages"), ["endpoint", "calls", "share"], endpoints.rows, stage_chart),
     ]
     page.json = {
         "summary": summary.as_json(),
