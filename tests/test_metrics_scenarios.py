@@ -4,6 +4,7 @@ tenant is in Moscow, UTC+3)."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -207,6 +208,28 @@ def test_sla_clock_stops_over_lunch_and_overnight_and_after_hours_calls(
     outcomes = run(store, "service", office)["totals"]
     assert outcomes["outcome_after_hours"] == 1
     assert run(store, "service", settings)["totals"]["outcome_after_hours"] == 0
+
+
+# Missed on Monday 12 January at 10:00, missed again on Monday 19 January at 09:01 (one contact:
+# within the 7-day horizon, nothing answered in between), called back at 09:05.
+CONTACT_BEGUN_A_WEEK_BEFORE = """
+"","89161110010","101","from-pstn","","PJSIP/trunk-01","PJSIP/101-01","Dial","PJSIP/101,30","2026-01-12 10:00:00","","2026-01-12 10:00:20",20,0,"NO ANSWER","DOCUMENTATION","81.1","","","81.1",1
+"","89161110010","101","from-pstn","","PJSIP/trunk-02","PJSIP/101-02","Dial","PJSIP/101,30","2026-01-19 09:01:00","","2026-01-19 09:01:20",20,0,"NO ANSWER","DOCUMENTATION","82.1","","","82.1",2
+"","101","89161110010","from-internal","","PJSIP/101-03","PJSIP/trunk-03","Dial","PJSIP/89161110010@trunk,30","2026-01-19 09:05:00","2026-01-19 09:05:05","2026-01-19 09:06:05",65,60,"ANSWERED","DOCUMENTATION","83.1","","","83.1",3
+"""
+
+
+def test_a_day_shows_the_colour_of_a_contact_begun_days_before_it(
+    store: Store, tmp_path: Path, settings: Settings
+) -> None:
+    """The SLA clock of a contact runs from its first missed call, even when the day asked for
+    holds only its later calls: a week of working time is not the 4 minutes of that morning."""
+    office = settings.model_copy(update={"schedule": type(settings.schedule)(**OFFICE_HOURS)})
+    import_text(store, tmp_path, CONTACT_BEGUN_A_WEEK_BEFORE, settings=office)
+    monday = MetricFilter(date_from=date(2026, 1, 19), date_to=date(2026, 1, 19))
+    rows = call_colours(store, monday, office).to_pyarrow().to_pylist()
+    colours = {r["call_id"]: (r["colour"], r["contact_status"]) for r in rows}
+    assert colours == {"82.1": ("yellow", "called_back"), "83.1": ("green", None)}
 
 
 def test_every_report_answers_on_an_empty_store(store: Store, settings: Settings) -> None:
