@@ -189,8 +189,9 @@ def test_the_warmer_computes_the_first_pages_once_per_data_change() -> None:
     store, settings = shared_company()
     clear_cache()
     warmer = Warmer(Access(store), settings)
-    # the first pages, the previous period's summary, and one manager's page (4 reports)
-    assert warmer.warm_once() == len(FIRST) + 1 + 4
+    # the first pages, the previous period's summary, one manager's page (4 reports) and the
+    # shape of a customer's history
+    assert warmer.warm_once() == len(FIRST) + 1 + 4 + 1
     assert warmer.warm_once() == 0  # nothing changed since
     client = TestClient(create_app(settings, store))
     token = create_token(store, "warm", role="supervisor", tenant=settings.tenant)
