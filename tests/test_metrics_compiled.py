@@ -23,18 +23,7 @@ from callscope.settings import AgentConfig, MetricsSettings, ScheduleSettings, S
 from callscope.store import Store, open_store
 from callscope.testing import import_text
 
-HISTORY = "\n".join(
-    text.strip("\n")
-    for text in (
-        sc.RING_ALL_ANSWERED_BY_SECOND,
-        sc.TALK_5_AND_6,
-        sc.THREE_MISSED_THEN_CALLBACK,
-        sc.MISSED_THEN_CUSTOMER_CALLS_AGAIN,
-        sc.CALLBACK_NOT_CONNECTED,
-        sc.INTERNAL_UNANSWERED,
-        sc.SLA_ACROSS_LUNCH_AND_NIGHT,
-    )
-)
+HISTORY = sc.EVERY_EDGE
 AGENTS = {
     "101": AgentConfig(name="Anna Petrova", team="sales"),
     "102": AgentConfig(name="Boris Smirnov", team="sales"),

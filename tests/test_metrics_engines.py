@@ -30,18 +30,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),
 ]
 
-HISTORY = "\n".join(
-    text.strip("\n")
-    for text in (
-        sc.RING_ALL_ANSWERED_BY_SECOND,
-        sc.TALK_5_AND_6,
-        sc.THREE_MISSED_THEN_CALLBACK,
-        sc.MISSED_THEN_CUSTOMER_CALLS_AGAIN,
-        sc.CALLBACK_NOT_CONNECTED,
-        sc.INTERNAL_UNANSWERED,
-        sc.SLA_ACROSS_LUNCH_AND_NIGHT,
-    )
-)
+HISTORY = sc.EVERY_EDGE
 TABLES = ("calls", "legs", "agent_states")
 
 

@@ -55,6 +55,19 @@ SLA_ACROSS_LUNCH_AND_NIGHT = """
 "","101","89161110009","from-internal","","PJSIP/101-08","PJSIP/trunk-08","Dial","PJSIP/89161110009@trunk,30","2026-01-12 11:30:00","2026-01-12 11:30:05","2026-01-12 11:31:05",65,60,"ANSWERED","DOCUMENTATION","68.1","","","68.1",8
 """
 OFFICE_HOURS = {"hours": {"mon-fri": "09:00-18:00"}, "lunch": "13:00-14:00"}
+# every edge above in one history (the engine and compiled-SQL tests run it whole)
+EVERY_EDGE = "\n".join(
+    text.strip("\n")
+    for text in (
+        RING_ALL_ANSWERED_BY_SECOND,
+        TALK_5_AND_6,
+        THREE_MISSED_THEN_CALLBACK,
+        MISSED_THEN_CUSTOMER_CALLS_AGAIN,
+        CALLBACK_NOT_CONNECTED,
+        INTERNAL_UNANSWERED,
+        SLA_ACROSS_LUNCH_AND_NIGHT,
+    )
+)
 
 
 def run(store: Store, name: str, settings: Settings, **options: Any) -> dict[str, Any]:

@@ -137,7 +137,6 @@ _T: dict[str, tuple[str, str, str]] = {
         "Частка прийнятих дзвінків за часом до відповіді; сірим — команда.",
     ),
     "pickup.unknown": ("not recorded", "не записано", "не записано"),
-    "col.pickup_bucket": ("Rang before pickup", "Звонил до ответа", "Дзвонив до відповіді"),
     "col.pickup_legs": ("Answered calls", "Отвеченные звонки", "Прийняті дзвінки"),
     "col.pickup_share": ("Share", "Доля", "Частка"),
     "col.team_pickup_legs": ("Team: answered", "Команда: отвечено", "Команда: прийнято"),
