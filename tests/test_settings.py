@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 
 from callscope.errors import ConfigError
-from callscope.settings import Settings, load_settings
+from callscope.settings import AgentConfig, Settings, load_settings
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 
@@ -52,3 +52,25 @@ def test_environment_overrides_file_and_options_override_both(
     settings = load_settings(config, timezone="Europe/Moscow")
     assert (settings.region, settings.timezone) == ("RU", "Europe/Moscow")
     assert settings.agents["101"].name == "Anna"
+
+
+def test_agent_names_and_aliases_come_from_the_agents_table() -> None:
+    settings = Settings(
+        agents={
+            "101": AgentConfig(name="Anna Petrova", aliases=["Agent/1001", "reception"]),
+            "102": AgentConfig(aliases=["reception"]),
+        }
+    )
+    assert settings.agent_aliases() == {
+        "101": "101",
+        "Anna Petrova": "101",
+        "Agent/1001": "101",
+        "reception": "101",  # claimed twice: the first agent listed keeps it
+        "102": "102",
+    }
+    assert [settings.agent_name(a) for a in ("101", "102", "999", None)] == [
+        "Anna Petrova",
+        "102",
+        "999",
+        None,
+    ]

@@ -378,6 +378,23 @@ class Settings(BaseSettings):
             raise ValueError(f"unsupported language {value!r} (en, ru or uk)")
         return value
 
+    def agent_name(self, agent: str | None) -> str | None:
+        """How people know an agent: the configured name, else the id."""
+        if agent is None:
+            return None
+        cfg = self.agents.get(agent)
+        return cfg.name if cfg and cfg.name else agent
+
+    def agent_aliases(self) -> dict[str, str]:
+        """Every name the config gives an agent (id, name, aliases) -> the agent's id; a name
+        two agents claim belongs to the first configured."""
+        aliases: dict[str, str] = {}
+        for ext, cfg in self.agents.items():
+            for name in [ext, cfg.name, *cfg.aliases]:
+                if name:
+                    aliases.setdefault(name, ext)
+        return aliases
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -11,13 +11,8 @@ from callscope.settings import Settings
 
 def load_agent_aliases(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Temp table agent_alias(alias, agent): every name the config gives an agent -> its id."""
-    alias: list[str] = []
-    agent: list[str] = []
-    for ext, cfg in settings.agents.items():
-        for name in [ext, cfg.name, *cfg.aliases]:
-            if name:
-                alias.append(name)
-                agent.append(ext)
+    aliases = settings.agent_aliases()
+    alias, agent = list(aliases), list(aliases.values())
     con.register(
         "agent_alias_arrow",
         pa.table(

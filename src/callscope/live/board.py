@@ -61,11 +61,8 @@ class Board:
 
     def __post_init__(self) -> None:
         self._callers: dict[str, str] = {}  # open generic calls: call_id -> caller's number
-        self._alias = {}
-        for ext, cfg in self.settings.agents.items():
-            for name in [ext, cfg.name, *cfg.aliases]:
-                if name:
-                    self._alias[name] = ext
+        self._alias = self.settings.agent_aliases()
+        for ext in self.settings.agents:
             self.agents[ext] = AgentCard(ext)
 
     def agent_id(self, name: str | None) -> str | None:

@@ -41,8 +41,7 @@ def callbacks(
     histogram = report.extra.get("time_to_resolution", [])
     by_agent = report.extra.get("by_agent", [])
     for row in by_agent:
-        cfg = settings.agents.get(row.get("agent") or "")
-        row["agent_name"] = cfg.name if cfg and cfg.name else row.get("agent")
+        row["agent_name"] = settings.agent_name(row.get("agent"))
     open_rows = [r for r in missed.rows if r.get("status") in ("open", "attempted")]
     charts = {
         "shares": doughnut(

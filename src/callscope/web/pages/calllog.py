@@ -46,13 +46,6 @@ def agent_choices(settings: Settings) -> list[tuple[str, str]]:
     return sorted(pairs, key=lambda p: p[1])
 
 
-def agent_label(settings: Settings, agent: str | None) -> str | None:
-    if agent is None:
-        return None
-    cfg = settings.agents.get(agent)
-    return cfg.name if cfg and cfg.name else agent
-
-
 @router.get("/calls")
 def calls_page(
     request: Request,
@@ -72,7 +65,7 @@ def calls_page(
         rows = [
             {
                 **r,
-                "answered_by": agent_label(settings, r["answered_by"]),
+                "answered_by": settings.agent_name(r["answered_by"]),
                 "line": phone(r["line"], settings.region) if r["line"] else None,
             }
             for r in all_rows(store, scope.flt, settings, q)
@@ -81,7 +74,7 @@ def calls_page(
         return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
     log = log_page(store, scope.flt, settings, q)
     for row in log.rows:
-        row["agent_label"] = agent_label(settings, row["answered_by"])
+        row["agent_label"] = settings.agent_name(row["answered_by"])
     page.sections = [Section(title, list(SHOWN), [])]  # exports re-query without the cursor
     page.json = {
         "total": log.total,

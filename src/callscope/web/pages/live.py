@@ -48,8 +48,7 @@ def board_for(request: Request, who: Principal, settings: Settings) -> dict[str,
     )
     cards = [c for c in snap["agents"] if not who.is_agent or c["agent"] == who.agent]
     for card in cards:
-        cfg = settings.agents.get(card["agent"])
-        card["name"] = cfg.name if cfg and cfg.name else card["agent"]
+        card["name"] = settings.agent_name(card["agent"])
         card["with"] = phone(card["with"], settings.region) if card.get("with") else None
     cards.sort(key=lambda c: (str(c["name"]).casefold(), c["agent"]))
     counts = {s: sum(1 for c in cards if c["state"] == s) for s in STATES}

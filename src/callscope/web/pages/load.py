@@ -69,8 +69,7 @@ def load(
     peaks = report.extra.get("peak_hours", [])
     spread = report.extra.get("agents", [])
     for row in spread:
-        cfg = settings.agents.get(row.get("agent") or "")
-        row["agent_name"] = cfg.name if cfg and cfg.name else row.get("agent")
+        row["agent_name"] = settings.agent_name(row.get("agent"))
     charts = {
         "parts": series(
             "bar",

@@ -190,7 +190,7 @@ def manager(
         r["kind"] == "team" and r.get("team") == team for r in pickup.rows
     )
     histogram = pickup_histogram(pickup.rows, agent, team if team_hist else None)
-    name = (row or {}).get("agent_name") or (cfg.name if cfg and cfg.name else agent)
+    name = (row or {}).get("agent_name") or settings.agent_name(agent) or agent
     r = row or {}
     charts = {
         "daily": series(
