@@ -5,11 +5,20 @@ so the dashboard stays interactive. The store is generated straight in DuckDB (c
 agent states as the assembler would write them: `range()` and `hash()` pseudo-random columns),
 which takes seconds instead of an import's minutes. Every report runs in its own child process:
 its wall time is measured around the metric call alone (the store is already open), and its
-peak resident memory (`ru_maxrss`, Python and Ibis included) is that report's alone.
+peak resident memory (`ru_maxrss`, Python and Ibis included) is that report's alone. Each line also
+shows the report against a baseline in the same child: one grouped scan of the period's calls
+(`x scan`).
 
     python bench/reports.py                      # 1M and 10M calls, every report
     python bench/reports.py --calls 1000000 --reports agents,missed
     python bench/reports.py --compile DB [--config TOML]   # compile cost: first vs later
+
+The store keeps its missed contacts in a table the importer maintains (callscope.metrics.
+contacts_table); a generated store gets it from the same function, timed (`kept contacts built
+in`: the cost a real import pays once). `--computed` makes the contact reports compute their
+contacts from the calls instead (what a request whose settings differ from the table's does);
+`--src DIR` runs the reports with another copy of the package (e.g. the last commit's, from
+`git archive HEAD src | tar -x -C DIR/..`) as a baseline measured in the same session.
 
 `--compile` measures what reusing compiled SQL saves (callscope.metrics.compiled): in one
 process, each report of DB runs for one period (first: compiles), again for the same period,
@@ -133,6 +142,21 @@ def generate(path: Path, calls: int) -> None:
         store.con.execute("CHECKPOINT")
 
 
+def keep_contacts(db: Path) -> float | None:
+    """Build the store's kept missed contacts if they are missing or were built under other
+    settings (as an import does); seconds taken, None when they were up to date."""
+    from callscope.metrics.contacts_table import ensure_contacts
+    from callscope.store import open_store
+
+    with open_store(db) as store:
+        began = time.perf_counter()
+        got = ensure_contacts(store, _settings())
+        if got is None:
+            return None
+        store.con.execute("CHECKPOINT")
+        return time.perf_counter() - began
+
+
 def _settings() -> Any:
     from callscope.settings import AgentConfig, Settings
 
@@ -153,17 +177,38 @@ def child(db: Path, report: str, options: dict[str, Any]) -> dict[str, Any]:
             date_to=date.fromisoformat(options.pop("_to")),
         )
     compiled.ENABLED = not options.pop("_plain", False)
+    if options.pop("_computed", False):
+        from callscope.metrics import contacts_table
+
+        contacts_table.usable = lambda scope: False
     warm = options.pop("_warm", False)
     with open_store(db, read_only=True) as store:
         if warm:  # as a running server: the report was asked once before, for another period
             other = MetricFilter(date_from=date(2025, 11, 1), date_to=date(2025, 11, 7))
             REPORTS[report](store, other, settings, **options)
+        scan = _baseline_scan(store, flt)
         began = time.perf_counter()
         result = REPORTS[report](store, flt, settings, **options)
         seconds = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"report": report, "options": options, "seconds": round(seconds, 2),
+            "scan_s": round(scan, 3), "x_scan": round(seconds / scan, 1),
             "peak_mb": round(peak), "rows": len(result.rows)}  # fmt: skip
+
+
+def _baseline_scan(store: Any, flt: Any) -> float:
+    """The baseline every report is compared with, in the same process and moment: one
+    grouped scan of the period's calls (the least any report over them reads), best of 3."""
+    where = ""
+    if flt.date_from is not None:
+        where = f"WHERE started_at >= '{flt.date_from}' AND started_at < '{flt.date_to}'::DATE + 1"
+    sql = f"SELECT direction, count(*), sum(talk_s) FROM calls {where} GROUP BY direction"
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        store.con.execute(sql).fetchall()
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 RUNS: list[tuple[str, dict[str, Any]]] = [
@@ -235,6 +280,11 @@ def main() -> None:
     parser.add_argument(
         "--compile", metavar="DB", type=Path, help="compile cost on this store: first vs later"
     )
+    parser.add_argument(
+        "--computed", action="store_true", help="contacts computed from calls, not the table"
+    )
+    parser.add_argument("--src", type=Path, help="run the reports with the package in DIR")
+    parser.add_argument("--dir", type=Path, default=OUT, help="where the stores are")
     parser.add_argument("--config", type=Path, help="settings for --compile (e.g. the demo's)")
     parser.add_argument("--child", nargs=3, metavar=("DB", "REPORT", "OPTIONS"),
                         help=argparse.SUPPRESS)  # fmt: skip
@@ -251,12 +301,19 @@ def main() -> None:
         return
     results: list[dict[str, Any]] = []
     for calls in (int(n) for n in args.calls.split(",")):
-        db = OUT / f"reports_{calls}.duckdb"
+        db = args.dir / f"reports_{calls}.duckdb"
         if not db.exists():
             began = time.perf_counter()
             generate(db, calls)
             print(f"generated {calls:,} calls in {time.perf_counter() - began:.0f} s",
                   file=sys.stderr)  # fmt: skip
+        built = keep_contacts(db)
+        if built is not None:
+            print(f"kept contacts built in {built:.1f} s ({calls:,} calls)"
+                  f"  load {os.getloadavg()[0]:.2f}", file=sys.stderr)  # fmt: skip
+        env = os.environ.copy()
+        if args.src:
+            env["PYTHONPATH"] = str(args.src.resolve())
         for report, base in RUNS:
             if wanted and report not in wanted:
                 continue
@@ -267,23 +324,31 @@ def main() -> None:
                 options.update(_warm=True)
             if args.plain:
                 options.update(_plain=True)
+            if args.computed:
+                options.update(_computed=True)
             done = subprocess.run(
                 [sys.executable, __file__, "--child", str(db), report, json.dumps(options)],
-                check=True, capture_output=True, text=True, env=os.environ.copy(),
+                check=True, capture_output=True, text=True, env=env,
             )  # fmt: skip
             row = {"calls": calls, "period": "2025-12" if args.month else "all",
-                   "warm": args.warm, "plain": args.plain,
+                   "warm": args.warm, "plain": args.plain, "computed": args.computed,
+                   "src": str(args.src or ""),
                    "load_1m": round(os.getloadavg()[0], 2),
                    **json.loads(done.stdout.strip().splitlines()[-1])}  # fmt: skip
             results.append(row)
             label = report + "".join(f" --by {v}" for v in base.values())
             label += " (Dec)" if args.month else ""
-            print(f"{calls:>10,}  {label:<22} {row['seconds']:>6.2f} s  {row['peak_mb']:>6} MB"
-                  f"  load {row['load_1m']}", flush=True)  # fmt: skip
+            label += " (computed)" if args.computed else ""
+            label += " (src)" if args.src else ""
+            print(f"{calls:>10,}  {label:<22} {row['seconds']:>6.2f} s  {row['x_scan']:>6}x scan"
+                  f" ({row['scan_s']:.3f} s)  {row['peak_mb']:>6} MB  load {row['load_1m']}",
+                  flush=True)  # fmt: skip
     name = "reports_month.json" if args.month else "reports.json"
-    if args.warm or args.plain:
+    if args.warm or args.plain or args.computed or args.src:
         name = name.replace(".json", f"{'_warm' if args.warm else ''}"
-                            f"{'_plain' if args.plain else ''}.json")  # fmt: skip
+                            f"{'_plain' if args.plain else ''}"
+                            f"{'_computed' if args.computed else ''}"
+                            f"{'_src' if args.src else ''}.json")  # fmt: skip
     (OUT / name).write_text(json.dumps(results, indent=1) + "\n")
 
 

@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from callscope.cli.common import SHUTDOWN_GRACE_S, DbOpt, TzOpt, app, load_cli_settings, out
+from callscope.cli.common import (
+    SHUTDOWN_GRACE_S,
+    DbOpt,
+    TzOpt,
+    app,
+    keep_contacts_current,
+    load_cli_settings,
+    out,
+)
 from callscope.live.ami import make_client
 from callscope.live.ami_text import read_events
 from callscope.live.digest import send_digest
@@ -37,6 +45,7 @@ def listen(
     settings = load_cli_settings(db, tz)
     sender = FakeSender() if dry_run else AppriseSender()
     with open_store(settings.db) as store:
+        keep_contacts_current(store, settings)
         if replay is not None:
             asyncio.run(_replay(LiveService(store, settings, sender), replay))
             return

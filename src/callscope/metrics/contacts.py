@@ -4,6 +4,11 @@ Per customer number, calls are ordered in time and every successful contact (an 
 either way) closes a segment: the missed calls of one segment are one contact, the success that
 closes it is its resolution, the unconnected outbound calls inside it are callback attempts.
 That is a running sum over a window and equi-joins, so it runs in the engine at any size.
+
+A contact is read over the number's whole history (a chain of misses that began long before a
+period is one contact, dated by its first miss). The store keeps these rows in the table
+`contacts`, refreshed at import (`callscope.metrics.contacts_table`); reports read that table
+when it was built under the same settings, else this expression, which gives the same rows.
 """
 
 from __future__ import annotations
@@ -13,41 +18,36 @@ from datetime import timedelta
 import ibis
 import ibis.expr.types as ir
 
-from callscope.metrics.scope import (
-    Scope,
-    agents_table,
-    answered,
-    calendar,
-    period_legs,
-    tenant_calls,
-)
+from callscope.metrics import contacts_table
+from callscope.metrics.scope import Scope, agents_table, answered, tenant_calls
+from callscope.metrics.zone import utc_instant
 
 STATUSES = ("called_back", "recalled_by_customer", "attempted", "open")
 COLOURS = ("red", "yellow", "green")
 
 
-def customer_events(scope: Scope) -> ir.Table:
+def customer_events(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     """Calls with a customer number (inbound from it, outbound to it), each tagged miss,
-    success or attempt, with `seg`: how many successes that number had up to this call."""
+    success or attempt, with `seg`: how many successes that number had up to this call. The
+    numbers are those of `numbers` (a table with `external_number`), else those with a missed
+    call in the scope's period; each with its whole history."""
     s = scope.settings
-    horizon = timedelta(days=s.metrics.resolution_horizon_days)
     c = tenant_calls(scope)
     c = c.filter(c.external_number.notnull() & c.direction.isin(["inbound", "outbound"]))
-    if scope.start is not None:
-        c = c.filter(c.started_at >= scope.since(horizon))
-    if scope.end is not None:
-        c = c.filter(c.started_at < scope.until(horizon))
-    if scope.flt.numbers:
-        c = c.filter(scope.among(c.external_number, "numbers", lambda s: s.numbers()))
-    # Only numbers with a missed call in the period can have a contact there: the window below
-    # then sorts their calls alone.
-    m = c
-    if scope.start is not None:
-        m = m.filter(m.started_at >= scope.since())
-    if scope.end is not None:
-        m = m.filter(m.started_at < scope.until())
-    m = m.filter((m.direction == "inbound") & ~answered(m, s))
-    c = c.filter(c.external_number.isin(m.external_number))
+    if numbers is not None:
+        c = c.filter(c.external_number.isin(numbers.external_number))
+    else:
+        if scope.flt.numbers:
+            c = c.filter(scope.among(c.external_number, "numbers", lambda s: s.numbers()))
+        # Only numbers with a missed call in the period can have a contact there: the window
+        # below then sorts their calls alone.
+        m = c
+        if scope.start is not None:
+            m = m.filter(m.started_at >= scope.since())
+        if scope.end is not None:
+            m = m.filter(m.started_at < scope.until())
+        m = m.filter((m.direction == "inbound") & ~answered(m, s))
+        c = c.filter(c.external_number.isin(m.external_number))
     ok = answered(c, s)
     ev = c.select(
         "call_id",
@@ -73,12 +73,12 @@ def customer_events(scope: Scope) -> ir.Table:
     return ev.mutate(seg=seg)
 
 
-def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
-    """One row per missed contact: the fields of the `missed` report plus `agent`, `team`,
-    `work_s` (working seconds to resolution) and `contact_id` (its first call's id)."""
+def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
+    """Every missed contact of the numbers `customer_events` selects, whenever it began: the
+    table's columns (`contacts_table.COLUMNS`), computed from the calls."""
     s = scope.settings
     horizon_s = s.metrics.resolution_horizon_days * 86400
-    ev = customer_events(scope)
+    ev = customer_events(scope, numbers)
     key = ["external_number", "seg"]
     miss = ev.filter(ev.is_miss)
     grouped = miss.group_by(key).aggregate(
@@ -89,8 +89,12 @@ def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
         end_stage=miss.end_stage.argmax(miss.started_at),
         line=miss.line.argmax(miss.started_at),
         queue=miss.queue.argmax(miss.started_at),
+        call_ids=miss.call_id.collect(),
     )
-    rung = period_legs(scope, timedelta(days=s.metrics.resolution_horizon_days))
+    legs = scope.table("legs")
+    rung = legs.filter(
+        scope.tenant_is(legs.tenant) & (legs.destination_kind == "agent") & legs.agent.notnull()
+    )
     ml = miss.select(*key, "call_id").join(rung, "call_id")
     who = ml.group_by(key).aggregate(
         agent=ml.agent.argmax(ml.ring_started_at),
@@ -106,18 +110,21 @@ def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
             (succ.direction == "inbound", "recalled_by_customer"), else_="called_back"
         ),
         s_agent=succ.answered_by,
+        closing_call_id=succ.call_id,
     )
     # Callback attempts: unconnected outbound calls of the contact's segment after its first
     # missed call (an equi-join to the contacts, cheaper than a second window over all calls).
     tried = ev.filter(ev.is_try).select(
-        t_number=ev.external_number, t_seg=ev.seg, t_at=ev.started_at
+        t_number=ev.external_number, t_seg=ev.seg, t_at=ev.started_at, t_call=ev.call_id
     )
     tried = tried.join(
         grouped.select("external_number", "seg", "first_missed_at"),
         [tried.t_number == grouped.external_number, tried.t_seg == grouped.seg],
     )
     tried = tried.filter(tried.t_at > tried.first_missed_at)
-    tries = tried.group_by(key).aggregate(first_try_at=tried.t_at.min())
+    tries = tried.group_by(key).aggregate(
+        first_try_at=tried.t_at.min(), try_call_id=tried.t_call.argmin(tried.t_at)
+    )
     t = grouped.left_join(who, key).drop("external_number_right", "seg_right")
     t = t.left_join(tries, key).drop("external_number_right", "seg_right")
     t = t.left_join(succ, [t.external_number == succ.s_number, t.seg == succ.s_seg]).drop(
@@ -141,7 +148,7 @@ def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
     t = t.left_join(teams, t.agent == teams.a_agent).drop("a_agent")
     t = t.mutate(cal_key=scope.schedule.key_of(t.team))
     t = scope.schedule.working_seconds(
-        t, "contact_id", "cal_key", "first_missed_at", "resolved_at", calendar(scope)
+        t, "contact_id", "cal_key", "first_missed_at", "resolved_at", _calendar(scope)
     ).drop("cal_key")
     sla_s = s.metrics.callback_sla_min * 60
     in_sla = t.work_s.notnull() & (t.work_s <= sla_s)
@@ -153,10 +160,55 @@ def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
             (in_sla, "green"),
             else_="yellow",
         ),
-    ).drop("s_start", "s_at", "s_kind", "s_agent", "first_try_at")
-    if period_only:
+    )
+    return t.select(*contacts_table.COLUMNS, "call_ids")
+
+
+def _calendar(scope: Scope) -> ir.Table | None:
+    """Working periods from a horizon before the scope's span: the call log links a day's
+    missed call to a contact begun before it, whose SLA clock ran from its first miss."""
+    sch = scope.schedule
+    horizon = timedelta(days=scope.settings.metrics.resolution_horizon_days)
+    lo = scope.lo - horizon
+    block = sch.block(scope.lo, scope.hi)
+    if block is None:
+        return None
+    if scope.literal:
+        return sch.calendar(lo, scope.hi)
+    # The block one decade back as well, so one compiled shape serves every scope it covers.
+    cal = sch.calendar_between((block[0] - 10, block[1]))
+    first = scope.p("contacts_cal_from", "timestamp", lambda s: _cal_day(s, 0))
+    last = scope.p("contacts_cal_to", "timestamp", lambda s: _cal_day(s, 1))
+    return cal.filter((cal.cal_day >= first) & (cal.cal_day < last)).drop("cal_day")
+
+
+def _cal_day(scope: Scope, end: int) -> object:
+    horizon = timedelta(days=scope.settings.metrics.resolution_horizon_days)
+    first, last = scope.schedule.days_for(scope.lo - horizon, scope.hi)
+    day = last + timedelta(days=1) if end else first
+    return utc_instant(day, scope.settings.timezone)
+
+
+def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:
+    """One row per missed contact: the fields of the `missed` report plus `agent`, `team`,
+    `work_s` (working seconds to resolution), `contact_id` (its first call's id) and `seg`.
+    From the store's table when it holds this scope's settings, else computed."""
+    kept = contacts_table.kept(scope)
+    if kept is not None:
+        t = kept.select(*contacts_table.COLUMNS)
+        if not period_only:
+            return t
+        if scope.flt.numbers:
+            t = t.filter(scope.among(t.external_number, "numbers", lambda s: s.numbers()))
         t = _filtered(scope, t)
-    return t
+        if scope.literal:
+            return t
+    fresh = computed(scope).select(*contacts_table.COLUMNS)
+    if period_only:
+        fresh = _filtered(scope, fresh)
+    if kept is None:
+        return fresh
+    return contacts_table.either(scope, t, fresh)
 
 
 def _filtered(scope: Scope, t: ir.Table) -> ir.Table:
@@ -174,21 +226,26 @@ def _filtered(scope: Scope, t: ir.Table) -> ir.Table:
     return t
 
 
-def call_contacts(scope: Scope) -> ir.Table:
-    """call_id -> the status and colour of the missed contact the (missed) call belongs to."""
-    ev = customer_events(scope)
-    miss = ev.filter(ev.is_miss).select("call_id", "external_number", "seg")
-    con = contacts(scope, period_only=False).select(
-        c_number="external_number",
-        c_seg="seg",
-        contact_status="status",
-        c_colour="colour",
-        contact_id="contact_id",
-    )
-    j = miss.join(con, [miss.external_number == con.c_number, miss.seg == con.c_seg])
-    return j.select(
-        m_call_id=j.call_id,
-        contact_id=j.contact_id,
-        contact_status=j.contact_status,
-        c_colour=j.c_colour,
-    )
+def call_contacts(scope: Scope, calls: ir.Table) -> ir.Table:
+    """call_id -> the status and colour of the missed contact each (missed) call of `calls`
+    belongs to, whenever that contact began."""
+    kept = contacts_table.kept(scope)
+    if kept is not None:
+        links = contacts_table.kept_links(scope)
+        links = links.filter(links.call_id.isin(calls.call_id))
+        j = links.join(kept, links.contact_id == kept.contact_id)
+        from_table = j.select(
+            m_call_id=j.call_id,
+            contact_id=j.contact_id,
+            contact_status=j.status,
+            c_colour=j.colour,
+        )
+        if scope.literal:
+            return from_table
+    con = computed(scope)
+    flat = con.select("contact_id", "status", "colour", m_call_id=con.call_ids.unnest())
+    flat = flat.filter(flat.m_call_id.isin(calls.call_id))
+    fresh = flat.select("m_call_id", "contact_id", contact_status=flat.status, c_colour=flat.colour)
+    if kept is None:
+        return fresh
+    return contacts_table.either(scope, from_table, fresh)

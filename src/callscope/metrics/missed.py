@@ -97,15 +97,11 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     """Resolution shares of missed contacts and the time-to-resolution distribution."""
     scope = make_scope(store, flt, settings)
 
-    def by_status() -> ir.Table:
-        t = contacts(scope)
-        return t.group_by("status").aggregate(
-            contacts=t.count(),
-            within_sla=t.within_sla.sum(),
-            time_to_resolution_s_median=t.time_to_resolution_s.median(),
-        )
-
-    per_status = {r["status"]: r for r in query(scope, "callbacks.status", by_status)}
+    # The three blocks are one query: the period's contacts are read (or computed) once.
+    parts: dict[str, list[dict[str, Any]]] = {"status": [], "bucket": [], "agent": []}
+    for r in query(scope, "callbacks.all", lambda: _callback_parts(scope)):
+        parts[r.pop("part")].append(r)
+    per_status = {r["key"]: r for r in parts["status"]}
     total = sum(int(r["contacts"]) for r in per_status.values())
     rows: list[dict[str, Any]] = []
     for status in STATUSES:
@@ -117,18 +113,10 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
                 "contacts": n,
                 "share": n / total if total else None,
                 "within_sla": int(got.get("within_sla") or 0),
-                "time_to_resolution_s_median": got.get("time_to_resolution_s_median"),
+                "time_to_resolution_s_median": got.get("median"),
             }
         )
-
-    def by_bucket() -> ir.Table:
-        resolved = _resolved(scope)
-        return resolved.group_by("bucket").aggregate(
-            called_back=(resolved.status == "called_back").sum(),
-            recalled_by_customer=(resolved.status == "recalled_by_customer").sum(),
-        )
-
-    dist = {r["bucket"]: r for r in query(scope, "callbacks.buckets", by_bucket)}
+    dist = {r["key"]: r for r in parts["bucket"]}
     n_resolved = sum(int(r["called_back"]) + int(r["recalled_by_customer"]) for r in dist.values())
     buckets: list[dict[str, Any]] = []
     cum = 0
@@ -145,21 +133,19 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
                 "cumulative_share": cum / n_resolved if n_resolved else None,
             }
         )
-
-    def per_agent() -> ir.Table:
-        resolved = _resolved(scope)
-        t = resolved.filter(resolved.status == "called_back")
-        return (
-            t.group_by(agent=t.resolved_by_agent)
-            .aggregate(
-                called_back=t.count(),
-                within_sla=t.within_sla.sum(),
-                time_to_resolution_s_median=t.time_to_resolution_s.median(),
-            )
-            .order_by(ibis.desc("called_back"), "agent")
+    # Most called back first, then by agent (an unknown agent last), as ORDER BY would.
+    by_agent = [
+        {
+            "agent": r["key"],
+            "called_back": r["called_back"],
+            "within_sla": r["within_sla"],
+            "time_to_resolution_s_median": r["median"],
+        }
+        for r in sorted(
+            parts["agent"],
+            key=lambda r: (-int(r["called_back"]), r["key"] is None, r["key"] or ""),
         )
-
-    by_agent = query(scope, "callbacks.by_agent", per_agent)
+    ]
     formulas = dict(CONTACT_FORMULAS)
     formulas["share"] = "contacts with the status / all missed contacts of the period"
     formulas["buckets"] = "time_to_resolution_s of resolved contacts, lower bound inclusive"
@@ -172,10 +158,39 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     )
 
 
-def _resolved(scope: Scope) -> ir.Table:
+def _callback_parts(scope: Scope) -> ir.Table:
+    """Per status, per time-to-resolution bucket of resolved contacts, per agent who called
+    back: counts and medians, as one table (`part` says which block a row is of)."""
     t = contacts(scope)
+    by_status = t.group_by(key=t.status).aggregate(
+        contacts=t.count(),
+        called_back=ibis.literal(0, "int64"),
+        recalled_by_customer=ibis.literal(0, "int64"),
+        within_sla=t.within_sla.sum().cast("int64"),
+        median=t.time_to_resolution_s.median().cast("float64"),
+    )
     resolved = t.filter(t.resolved_at.notnull())
-    return resolved.mutate(bucket=_bucket(resolved.time_to_resolution_s))
+    resolved = resolved.mutate(bucket=_bucket(resolved.time_to_resolution_s))
+    by_bucket = resolved.group_by(key=resolved.bucket).aggregate(
+        contacts=resolved.count(),
+        called_back=(resolved.status == "called_back").sum().cast("int64"),
+        recalled_by_customer=(resolved.status == "recalled_by_customer").sum().cast("int64"),
+        within_sla=ibis.literal(0, "int64"),
+        median=ibis.null().cast("float64"),
+    )
+    cb = resolved.filter(resolved.status == "called_back")
+    by_agent = cb.group_by(key=cb.resolved_by_agent).aggregate(
+        contacts=cb.count(),
+        called_back=cb.count(),
+        recalled_by_customer=ibis.literal(0, "int64"),
+        within_sla=cb.within_sla.sum().cast("int64"),
+        median=cb.time_to_resolution_s.median().cast("float64"),
+    )
+    return ibis.union(
+        by_status.mutate(part=ibis.literal("status")),
+        by_bucket.mutate(part=ibis.literal("bucket")),
+        by_agent.mutate(part=ibis.literal("agent")),
+    )
 
 
 def call_colours(store: Store, flt: MetricFilter, settings: Settings) -> ir.Table:
@@ -199,7 +214,7 @@ def call_colour_rows(store: Store, flt: MetricFilter, settings: Settings) -> pa.
 def _colours(scope: Scope) -> ir.Table:
     c = scoped_calls(scope)
     c = c.mutate(is_answered=answered(c, scope.settings))
-    links = call_contacts(scope)
+    links = call_contacts(scope, c)
     j = c.left_join(links, c.call_id == links.m_call_id)
     return j.select(
         call_id=j.call_id,

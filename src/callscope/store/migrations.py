@@ -191,6 +191,48 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        5,
+        "missed contacts kept at import: contacts, contact_calls, contacts_state",
+        """
+        CREATE TABLE contacts (
+            tenant VARCHAR NOT NULL,
+            contact_id VARCHAR NOT NULL,
+            external_number VARCHAR NOT NULL,
+            seg BIGINT NOT NULL,
+            first_missed_at TIMESTAMP NOT NULL,
+            last_missed_at TIMESTAMP NOT NULL,
+            attempts BIGINT NOT NULL,
+            end_stage VARCHAR,
+            line VARCHAR,
+            queue VARCHAR,
+            agent VARCHAR,
+            agents_rung VARCHAR[],
+            status VARCHAR NOT NULL,
+            attempted_at TIMESTAMP,
+            resolved_at TIMESTAMP,
+            resolved_by_agent VARCHAR,
+            time_to_resolution_s DOUBLE,
+            team VARCHAR,
+            work_s DOUBLE,
+            within_sla BOOLEAN,
+            colour VARCHAR NOT NULL,
+            closing_call_id VARCHAR,
+            try_call_id VARCHAR
+        );
+        CREATE TABLE contact_calls (
+            tenant VARCHAR NOT NULL,
+            call_id VARCHAR NOT NULL,
+            contact_id VARCHAR NOT NULL,
+            external_number VARCHAR NOT NULL
+        );
+        CREATE TABLE contacts_state (
+            tenant VARCHAR PRIMARY KEY,
+            fingerprint VARCHAR NOT NULL,
+            built_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
