@@ -266,10 +266,29 @@ def agent_table(scope: Scope, hours: list[int]) -> ir.Table:
     return t.select("agent", "agent_name", "team", *AGENT_COLUMNS)
 
 
-def team_averages(t: ir.Table) -> ir.Table:
-    means: dict[str, Any] = {k: t[k].mean() for k in AGENT_COLUMNS if k not in ("miss_rate",)}
-    means["miss_rate"] = share(t.rang_no_answer.sum(), t.offered.sum())
-    return t.group_by("team").aggregate(agents=t.count(), **means)
+def with_team_averages(t: ir.Table) -> ir.Table:
+    """The agent rows with their team's averages beside them (`team_*` columns: a window over
+    the team), so one query gives both and the agents' figures are computed once."""
+    w = ibis.window(group_by="team")
+    means: dict[str, Any] = {"team_agents": t.count().over(w)}
+    means.update({f"team_{k}": t[k].mean().over(w) for k in AGENT_COLUMNS if k != "miss_rate"})
+    means["team_miss_rate"] = share(t.rang_no_answer.sum().over(w), t.offered.sum().over(w))
+    return t.mutate(**means)
+
+
+def _split_teams(got: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Agent rows and one team_average row per team (teams in order, no team last)."""
+    agents: list[dict[str, Any]] = []
+    teams: dict[str | None, dict[str, Any]] = {}
+    for r in got:
+        team = {k[5:]: r.pop(k) for k in list(r) if k.startswith("team_")}
+        agents.append({"kind": "agent", **r})
+        if r["team"] not in teams:
+            averages = {"team": r["team"], "agents": team.pop("agents"), **team}
+            teams[r["team"]] = {"kind": "team_average", "agent": None, "agent_name": None,
+                                **averages}  # fmt: skip
+    order = sorted(teams, key=lambda k: (k is None, k or ""))
+    return agents, [teams[k] for k in order]
 
 
 def agents(store: Store, flt: MetricFilter, settings: Settings) -> Report:
@@ -279,15 +298,10 @@ def agents(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     scope.state["peak_hours"] = hours
 
     def ordered() -> ir.Table:
-        t = agent_table(scope, hours)
+        t = with_team_averages(agent_table(scope, hours))
         return t.order_by([ibis.asc("team", nulls_first=False), "agent"])
 
-    def averages() -> ir.Table:
-        t = agent_table(scope, hours)
-        return team_averages(t).order_by(ibis.asc("team", nulls_first=False))
-
     shape = bool(hours)  # the only thing about the hours the expression's shape depends on
-    rows = [{"kind": "agent", **r} for r in query(scope, ("agents.rows", shape), ordered)]
-    teams = query(scope, ("agents.teams", shape), averages)
-    rows += [{"kind": "team_average", "agent": None, "agent_name": None, **r} for r in teams]
+    rows, teams = _split_teams(query(scope, ("agents", shape), ordered))
+    rows += teams
     return build(scope, "agents", rows, FORMULAS, peak_hours=hours)

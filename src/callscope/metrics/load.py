@@ -28,18 +28,20 @@ FORMULAS = {
 }
 
 
-def _gini(per: ir.Table, col: str) -> ir.Table:
-    """G = 2 * sum(i * x_i) / (n * sum x) - (n + 1) / n over x sorted ascending, i from 1."""
+def _with_gini(per: ir.Table, col: str) -> ir.Table:
+    """`per` with `gini` on every row: G = 2 * sum(i * x_i) / (n * sum x) - (n + 1) / n over
+    x sorted ascending, i from 1 (windows over the whole table: the rows are read once)."""
     x = per[col].cast("float64")
-    ranked = per.mutate(i=ibis.row_number().over(order_by=[x, per.agent]) + 1)
-    n = ranked.count()
-    total = ranked[col].sum()
-    return ranked.aggregate(
-        gini=ibis.cases(
-            (total > 0, 2.0 * (ranked.i * ranked[col]).sum() / (n * total) - (n + 1.0) / n),
-            else_=ibis.null().cast("float64"),
-        )
+    ranked = per.mutate(gini_i=ibis.row_number().over(order_by=[x, per.agent]) + 1)
+    whole = ibis.window()
+    n = ranked.gini_i.count().over(whole)
+    total = ranked[col].sum().over(whole)
+    weighted = (ranked.gini_i * ranked[col]).sum().over(whole)
+    gini = ibis.cases(
+        (total > 0, 2.0 * weighted / (n * total) - (n + 1.0) / n),
+        else_=ibis.null().cast("float64"),
     )
+    return ranked.mutate(gini=gini).drop("gini_i")
 
 
 def _staffed(scope: Scope) -> ir.Table:
@@ -106,10 +108,12 @@ def load(store: Store, flt: MetricFilter, settings: Settings) -> Report:
             share=share(pa.answered, total_answered),
             occupancy=share(pa.talk_s.fill_null(0), pa.staffed_s),
         )
-        return pa.order_by([ibis.desc("answered"), "agent"])
+        return _with_gini(pa, "answered").order_by([ibis.desc("answered"), "agent"])
 
     agents_rows = query(scope, "load.agents", agent_rows)
-    gini = query(scope, "load.gini", lambda: _gini(per_agent(), "answered"))[0]["gini"]
+    gini = agents_rows[0]["gini"] if agents_rows else None
+    for r in agents_rows:
+        del r["gini"]
     extra: dict[str, Any] = {
         "weekday_vs_weekend": split,
         "peak_hours": [{"hour": h, "offered": per_hour.get(h, 0)} for h in hours],

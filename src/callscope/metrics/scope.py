@@ -172,8 +172,10 @@ def with_definitions(scope: Scope, calls: ir.Table) -> ir.Table:
 
 
 def with_agent(scope: Scope, calls: ir.Table) -> ir.Table:
-    """Add `agent` (who answered, else the last agent rung) and that agent's `team`."""
-    last = last_agent_rung(scope, calls)
+    """Add `agent` (who answered, else the last agent rung) and that agent's `team`.
+
+    Only unanswered calls need their last agent rung: the legs of the others are not read."""
+    last = last_agent_rung(scope, calls.filter(~calls.is_answered))
     c = calls.left_join(last, calls.call_id == last.call_id).drop("call_id_right")
     c = c.mutate(agent=ibis.cases((c.is_answered, c.answered_by), else_=c.last_agent))
     teams = agents_table(scope.settings).select("agent", "team")

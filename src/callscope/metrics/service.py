@@ -55,13 +55,18 @@ SERVICE_FORMULAS = {
 
 
 def inbound(scope: Scope, *, first_of_day: bool = True) -> ir.Table:
-    """Offered calls with the definitions and, when asked, `first_of_day`: the call is its
-    customer's first of that local day (a hash aggregate and a join, not a window)."""
+    """Offered calls with the definitions and, when asked, `first_of_day`."""
     c = with_definitions(scope, scoped_calls(scope))
     c = c.filter(c.direction == "inbound")
-    if not first_of_day:
-        return c
-    known = c.filter(c.external_number.notnull())
+    return with_first_of_day(c, c) if first_of_day else c
+
+
+def with_first_of_day(c: ir.Table, offered: ir.Table) -> ir.Table:
+    """`c` (calls of `offered` with columns added) with `first_of_day`: the call is its
+    customer's first of that local day (a hash aggregate and a join, not a window: over a
+    year of 10M calls the window's sort costs twice as much). The firsts come from `offered`
+    itself, so the joins that made `c` are not run a second time for them."""
+    known = offered.filter(offered.external_number.notnull())
     firsts = known.group_by(number=known.external_number, day=known.local_start.date()).aggregate(
         f_call_id=known.call_id.argmin(known.started_at)
     )
@@ -70,9 +75,13 @@ def inbound(scope: Scope, *, first_of_day: bool = True) -> ir.Table:
     return j.mutate(first_of_day=j.f_call_id.notnull()).drop("f_call_id")
 
 
+SERVICE_INPUTS = ("is_answered", "wait_s", "outcome_kind", "first_of_day", "talk_s")
+
+
 def service_aggregates(c: ir.Table, settings: Settings) -> dict[str, ir.Value]:
     """The `service` columns as aggregates over offered calls (one definition for every
-    grouping, the totals and the summary)."""
+    grouping, the totals and the summary); first_attempt_answer_rate where `c` has
+    `first_of_day`."""
     m = settings.metrics
     t = float(m.sl_threshold_s)
     ok = c.is_answered
@@ -98,9 +107,11 @@ def service_aggregates(c: ir.Table, settings: Settings) -> dict[str, ir.Value]:
         "service_level": sl,
         "abandon_rate": share(ab, o),
         "short_abandons": ab_short,
-        "first_attempt_answer_rate": share((c.first_of_day & ok).sum(), c.first_of_day.sum()),
-        "talk_s_mean": c.talk_s.mean(where=ok),
     }
+    if "first_of_day" in c.columns:  # a hash aggregate over every call: only when asked for
+        first = c.first_of_day
+        cols["first_attempt_answer_rate"] = share((first & ok).sum(), first.sum())
+    cols["talk_s_mean"] = c.talk_s.mean(where=ok)
     for name in OUTCOMES:
         cols[f"outcome_{name}"] = (c.outcome_kind == name).sum()
     return cols
@@ -132,22 +143,31 @@ def service(store: Store, flt: MetricFilter, settings: Settings, by: str = "day"
     scope = make_scope(store, flt, settings)
 
     def grouped() -> ir.Table:
-        c = inbound(scope)
-        if by in ("team", "agent"):
-            c = with_agent(scope, c)
-        return c.mutate(group=group_key(c, by))
+        offered = inbound(scope, first_of_day=False)
+        c = with_agent(scope, offered) if by in ("team", "agent") else offered
+        c = with_first_of_day(c, offered)
+        c = c.mutate(group=group_key(c, by))
+        return c.select("group", *SERVICE_INPUTS)
 
-    def per() -> ir.Table:
+    def both() -> ir.Table:
+        # The groups and the totals in one query over the offered calls, read once.
         c = grouped()
         aggs = service_aggregates(c, settings)
-        return c.group_by("group").aggregate(**aggs).order_by(ibis.asc("group", nulls_first=False))
+        per = c.group_by("group").aggregate(**aggs).mutate(total=False)
+        whole = c.aggregate(**aggs).mutate(group=ibis.null(c.group.type()), total=True)
+        return per.union(whole.select(*per.columns)).order_by(
+            ["total", ibis.asc("group", nulls_first=False)]
+        )
 
-    def totals() -> ir.Table:
-        c = grouped()
-        return c.aggregate(**service_aggregates(c, settings))
-
-    rows = [{by: r.pop("group"), **r} for r in query(scope, ("service.rows", by), per)]
-    total = query(scope, ("service.totals", by), totals)[0]
+    got = query(scope, ("service", by), both)
+    rows: list[dict[str, Any]] = []
+    total: dict[str, Any] = {}
+    for r in got:
+        if r.pop("total"):
+            r.pop("group")
+            total = r
+        else:
+            rows.append({by: r.pop("group"), **r})
     formulas = dict(SERVICE_FORMULAS)
     formulas["service_level"] += f": {SL_FORMULAS[settings.metrics.sl_variant]}"
     return build(

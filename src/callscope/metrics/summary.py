@@ -41,7 +41,7 @@ def summary(store: Store, flt: MetricFilter, settings: Settings) -> Report:
         )
 
     def service_totals() -> ir.Table:
-        c = inbound(scope)
+        c = inbound(scope, first_of_day=False)  # the digest shows no first-attempt rate
         return c.aggregate(**service_aggregates(c, settings))
 
     def contact_totals() -> ir.Table:
