@@ -61,15 +61,23 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def start_listener(tmp: Path, receiver_port: int, fast: bool) -> tuple[Any, int]:
+def start_listener(
+    tmp: Path, receiver_port: int, fast: bool, src: str | None = None, grace: float | None = None
+) -> tuple[Any, int]:
+    """`callscope listen` of this tree, or of the package under `src` (a copy of an older
+    tree: the baseline run in the same benchmark)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    config = tmp / "callscope.toml"
+    config = tmp / f"callscope-{port}.toml"
     lines = ['timezone = "Europe/Moscow"', "[live]", "assemble_every_s = 0.1"]
+    if grace is not None:
+        lines.append(f"late_answer_grace_s = {grace}")
     lines += ["[live.notify.routes]", f'default = ["json://127.0.0.1:{receiver_port}/hook"]']
     config.write_text("\n".join(lines) + "\n")
     env = {**os.environ, signing.SECRET_ENV: SECRET}
+    if src:
+        env["PYTHONPATH"] = src
     cli = (WRAPPED if fast else "") + "from callscope.cli import main; main()"
     db = tmp / f"bench-{port}.duckdb"
     cmd = [sys.executable, "-c", cli, "--config", str(config), "listen", "--db", str(db)]
@@ -236,6 +244,25 @@ async def webhook_load(
     }  # fmt: skip
 
 
+async def warm_up(port: int, number: str) -> float:
+    """One missed call before the load, waited for: the figures are those of a service that
+    has been running (its first pass compiles the metric queries), not of its first second."""
+    conn = await Connection.open(port)
+    at = datetime.now(UTC).isoformat()
+    cid = f"warm-{number}"
+    await conn.post(request([
+        {"type": "call.started", "call_id": cid, "direction": "inbound", "from": number,
+         "to": "74951234567", "at": at},
+        {"type": "call.ringing", "call_id": cid, "agent": "103", "at": at},
+        {"type": "call.ended", "call_id": cid, "at": at},
+    ]))  # fmt: skip
+    conn.close()
+    start = time.monotonic()
+    while f"Missed call from {number}" not in ARRIVED and time.monotonic() - start < 60:
+        await asyncio.sleep(0.05)
+    return round(time.monotonic() - start, 2)
+
+
 def _pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -353,12 +380,19 @@ def ami_load(tmp: Path, rounds: int) -> dict[str, Any]:
 
 
 def listener_runs(tmp: Path, args: argparse.Namespace, receiver_port: int) -> dict[str, Any]:
-    """The webhook loads against `callscope listen`, without and with FastIntake."""
+    """The webhook loads against `callscope listen`, without and with FastIntake (and, with
+    --baseline, each of them first against the older tree, alternating `--repeat` times)."""
     results: dict[str, Any] = {}
     run_id = 1
-    for mode in args.modes.split(","):
-        proc, port = start_listener(tmp, receiver_port, fast=mode == "fast")
+    runs = [(m, None) for m in args.modes.split(",")]
+    if args.baseline:
+        runs = [(m, src) for m in args.modes.split(",") for src in (args.baseline, None)]
+    for n, (mode, src) in enumerate(runs * args.repeat):
+        grace = None if src else args.grace
+        proc, port = start_listener(tmp, receiver_port, mode == "fast", src, grace)
+        mode = f"{mode}{'_baseline' if src else ''}_{n // len(runs) + 1}"
         try:
+            warm_s = asyncio.run(warm_up(port, f"+7915{n:07d}"))
             loads = [("single", 1, 64), ("batch20", 20, 8)]
             for label, batch, conns in [x for x in loads if args.rate_only in (0, x[1])]:
                 run_id += 1
@@ -366,6 +400,7 @@ def listener_runs(tmp: Path, args: argparse.Namespace, receiver_port: int) -> di
                 row = asyncio.run(webhook_load(port, args.seconds, args.rate, batch, conns, run_id))
                 row["server_cpu_s"] = round(cpu_seconds(proc.pid) - cpu0, 2)
                 row["load_1min"] = round(os.getloadavg()[0], 2)
+                row["first_missed_call_s"] = warm_s
                 results[f"webhooks_{label}_{mode}"] = row
                 print(f"{mode} {label}: {json.dumps(row)}", file=sys.stderr, flush=True)
         finally:
@@ -382,6 +417,9 @@ def main() -> None:
     parser.add_argument("--skip-ami", action="store_true", help="webhook loads only")
     parser.add_argument("--modes", default="route,fast", help="route, fast or both")
     parser.add_argument("--rate-only", type=int, default=0, help="only this batch size")
+    parser.add_argument("--baseline", help="src dir of an older tree to run first, same load")
+    parser.add_argument("--repeat", type=int, default=1, help="run the listener loads n times")
+    parser.add_argument("--grace", type=float, help="live.late_answer_grace_s (this tree)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -303,6 +303,11 @@ class LiveSettings(BaseModel):
     call_timeout_s: float = Field(
         default=14400, gt=0, description="A call silent this long is assembled as it is"
     )
+    late_answer_grace_s: float = Field(
+        default=0.1,
+        ge=0,
+        description="An ended call nobody answered waits this long for a late call.answered",
+    )
     notify: NotifySettings = Field(
         default_factory=NotifySettings, description="Notifications and digests"
     )

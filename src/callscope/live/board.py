@@ -25,6 +25,7 @@ DEVICE_STATES = {
 # app_queue's member status numbers (AST_DEVICE_*) that say something on their own: a Local
 # channel member reports "in use" (2) while it only rings, so on-call comes from the calls
 MEMBER_STATUS = {"1": "available", "4": "offline", "5": "offline", "6": "ringing"}  # fmt: skip
+ENDED_REMEMBERED = 10_000  # generic calls whose late opening events are ignored by the queues
 
 
 @dataclass
@@ -61,6 +62,9 @@ class Board:
 
     def __post_init__(self) -> None:
         self._callers: dict[str, str] = {}  # open generic calls: call_id -> caller's number
+        self._talked: set[str] = set()  # open generic calls someone answered
+        self._queued: dict[str, str] = {}  # generic calls waiting in a queue: call_id -> queue
+        self._ended: dict[str, None] = {}  # recently ended generic calls, oldest first
         self._alias = self.settings.agent_aliases()
         for ext in self.settings.agents:
             self.agents[ext] = AgentCard(ext)
@@ -107,6 +111,7 @@ class Board:
         caller = ev.get("from") or self._callers.get(call or "")
         if kind == "call.started" and call and caller:
             self._callers[call] = caller
+        self._queue_generic(ev, call, at)
         if kind == "call.ringing":
             self._set(agent, "ringing", at, with_number=caller, call_id=call,
                       queue=ev.get("queue"))  # fmt: skip
@@ -114,6 +119,7 @@ class Board:
             self._set(agent, "on_call", at, with_number=caller, call_id=call)
         if kind == "call.ended":
             self._callers.pop(call or "", None)
+            self._talked.discard(call or "")
         if kind in ("call.ring_ended", "call.ended", "call.transferred"):
             who = ev.get("from_agent") if kind == "call.transferred" else agent
             for card in list(self.agents.values()):
@@ -121,6 +127,43 @@ class Board:
                     self._set(card.agent, "available", at)
         elif kind == "agent.state":
             self._set(agent, str(ev.get("state")), at, reason=ev.get("reason"), unpause=True)
+
+    def answered(self, call_id: str | None) -> bool:
+        """Whether an open generic call has had its `call.answered` (the service asks at its
+        `call.ended`: an unanswered end may be a missed call someone waits to hear about)."""
+        return call_id in self._talked
+
+    def _queue_generic(self, ev: dict[str, Any], call: str | None, at: datetime) -> None:
+        """A generic call waits in the queue its inbound `call.started` (or a `call.ringing`,
+        the queue it overflowed to) names, from then until it is answered or ends."""
+        kind, queue = ev.get("type"), ev.get("queue")
+        if not call:
+            return
+        if kind == "call.answered":
+            self._talked.add(call)
+        if kind == "call.ended":
+            # An opening event delivered after the end (another connection) must not put a
+            # caller in the queue that nothing would take out again.
+            self._ended[call] = None
+            if len(self._ended) > ENDED_REMEMBERED:
+                del self._ended[next(iter(self._ended))]
+        if kind in ("call.answered", "call.ended"):
+            left = self._queued.pop(call, None)
+            if left is not None:
+                self.waiting.get(left, {}).pop(call, None)
+                self.version += 1
+            return
+        inbound = kind == "call.ringing" or ev.get("direction", "inbound") == "inbound"
+        if kind not in ("call.started", "call.ringing") or not queue or not inbound:
+            return
+        if call in self._talked or call in self._ended or self._queued.get(call) == queue:
+            return
+        before = self._queued.get(call)
+        if before is not None:
+            self.waiting.get(before, {}).pop(call, None)
+        self._queued[call] = str(queue)
+        self.waiting.setdefault(str(queue), {})[call] = at
+        self.version += 1
 
     def apply_ami(self, ev: dict[str, str]) -> None:
         at = _ami_time(ev)

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import duckdb
-
 from callscope import importer
 from callscope.assemble import rebuild_agent_states
 from callscope.settings import Settings
-from callscope.sources import available_sources, get_source
+from callscope.sources import get_source
 from callscope.sources.asterisk_ami import STAGE_SELECT as AMI_STAGE
 from callscope.sources.base import Source
 from callscope.sources.webhook_events import STAGE_SELECT as WEBHOOK_STAGE
@@ -47,6 +45,13 @@ TALKED = {
     AMI: "bool_or((payload ->> 'Event') = 'BridgeEnter')",
     WEBHOOK: "bool_or((payload ->> 'type') = 'call.answered')",
 }
+# A webhook call that ended with nobody talking waits `hold` seconds after its `call.ended`
+# for a `call.answered` sent late (a retry, another connection): assembled at once it would
+# be a missed call for a moment, and its customer's manager would be told.
+HELD = {
+    WEBHOOK: f"""NOT {TALKED[WEBHOOK]} AND coalesce(max(received_at) FILTER (
+        WHERE (payload ->> 'type') = 'call.ended') > now()::TIMESTAMP - to_seconds($3), false)""",
+}
 
 
 @dataclass
@@ -65,29 +70,61 @@ class Driver:
         self.tenant = settings.tenant
         for name in STAGE:
             importer.ensure_raw_table(store.con, get_source(name))
+        # Agent events moved since agent_states were last rebuilt. True at start: a crash
+        # between a move and its rebuild must not leave them stale until the next agent event.
+        self.agent_states_due = True
 
-    def step(self, *, flush: bool = False, first: bool = False) -> Moved:
+    def step(
+        self,
+        *,
+        flush: bool = False,
+        first: bool = False,
+        hold_s: float = 0.0,
+        agent_states: bool = True,
+    ) -> Moved:
         """Move every finished call (all pending calls when `flush`, e.g. at the end of a
-        replay or before shutting down; only finished calls nobody talked in when `first`)."""
+        replay or before shutting down; only finished calls nobody talked in when `first`),
+        except calls ended unanswered less than `hold_s` ago (`HELD`). `agent_states=False`
+        leaves their rebuild to a later `rebuild_agent_states()`."""
         moved = Moved()
+        # Only the sources with events waiting: three statements saved per idle source.
+        waiting = self.store.con.execute(
+            "SELECT DISTINCT source FROM live_inbox WHERE tenant = ?", [self.tenant]
+        ).fetchall()
         for name in STAGE:
-            self._move(get_source(name), moved, flush, first)
-        if moved.agent_events:
-            sources = [s for s in available_sources() if _has_table(self.store.con, s.raw_table)]
-            rebuild_agent_states(
-                self.store.con,
-                sources,
-                self.settings,
-                self.tenant,
-                {s.name: s.raw_table for s in sources},
-            )
+            if (name,) in waiting:
+                self._move(get_source(name), moved, flush, first, hold_s)
+        self.agent_states_due = self.agent_states_due or moved.agent_events
+        if agent_states:
+            self.rebuild_agent_states()
         return moved
 
-    def _move(self, source: Source, moved: Moved, flush: bool, first: bool) -> None:
+    def rebuild_agent_states(self) -> bool:
+        """agent_states from every agent event kept, if events moved since the last rebuild.
+        Whole, as the import does (`assemble.rebuild_agent_states`): 160-200 ms at 60,000
+        events, growing with the history - so the service runs it after a missed call's pass,
+        not before."""
+        if not self.agent_states_due:
+            return False
+        sources = importer.stored_sources(self.store.con)
+        rebuild_agent_states(
+            self.store.con,
+            sources,
+            self.settings,
+            self.tenant,
+            {s.name: s.raw_table for s in sources},
+        )
+        self.agent_states_due = False
+        return True
+
+    def _move(self, source: Source, moved: Moved, flush: bool, first: bool, hold_s: float) -> None:
         con = self.store.con
         timeout = float(self.settings.live.call_timeout_s)
         finished = "true" if flush else FINISHED[source.name]
         untalked = f"AND NOT ({TALKED[source.name]})" if first else ""
+        held = HELD.get(source.name) if hold_s > 0 and not flush else None
+        if held:
+            untalked += f" AND NOT ({held})"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE live_ready AS
@@ -97,7 +134,7 @@ class Driver:
             HAVING ({finished}
                     OR max(received_at) < now()::TIMESTAMP - to_seconds({timeout})) {untalked}
             """,
-            [self.tenant, source.name],
+            [self.tenant, source.name, *([hold_s] if held else [])],
         )
         loose = "" if first else "call_key IS NULL OR "
         where = (
@@ -137,10 +174,3 @@ class Driver:
         moved.events += count
         moved.calls.extend(calls)
         moved.agent_events = moved.agent_events or without_call > 0
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [table]
-    ).fetchone()
-    return bool(row and row[0])

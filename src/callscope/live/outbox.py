@@ -127,16 +127,13 @@ def enqueue(
     subject: str | None = None,
 ) -> bool:
     """Add a message unless one with this key exists; True when added."""
-    con = store.con
-    before = con.execute("SELECT count(*) FROM notify_outbox").fetchone()
-    con.execute(
+    added = store.con.execute(
         "INSERT INTO notify_outbox (message_key, tenant, kind, subject_key, channel, title, body,"
         " created_at, due_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, ?)"
-        " ON CONFLICT DO NOTHING",
+        " ON CONFLICT DO NOTHING RETURNING message_key",
         [key, tenant, kind, subject, channel, title, body, due],
-    )
-    after = con.execute("SELECT count(*) FROM notify_outbox").fetchone()
-    return bool(before and after and after[0] > before[0])
+    ).fetchall()
+    return bool(added)
 
 
 def send_due(store: Store, settings: Settings, sender: Sender, now: datetime) -> int:

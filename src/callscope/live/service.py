@@ -69,6 +69,7 @@ class LiveService:
         self._scanned: datetime | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._assemble = asyncio.Event()
+        self._urgent = asyncio.Event()  # a call ended unanswered: its early pass is due
         self._deliver = asyncio.Event()
         self._secrets: tuple[float, dict[str, str]] = (0.0, {})
         self._running: asyncio.AbstractEventLoop | None = None
@@ -86,10 +87,18 @@ class LiveService:
         records = [e.to_record() for e in events]
         items = [Incoming(WEBHOOK, stored_json(r), r.get("call_id")) for r in records]
         await self.commit.put_many(items)
+        unanswered = False
         for record in records:
+            if record["type"] == "call.ended" and not self.board.answered(record.get("call_id")):
+                unanswered = True
             self.board.apply_generic(record)
         if any(r["type"] in _WAKES_GENERIC for r in records):
             self._assemble.set()
+        if unanswered and self._running is not None:
+            # Its early pass is due once the late-answer grace is over, even in the pause
+            # after a pass (a little later than the grace: both clocks must agree it is over).
+            grace = float(self.settings.live.late_answer_grace_s)
+            self._running.call_later(grace + 0.01 if grace else 0, self._wake_early)
         self.changed.set()
         return len(items)
 
@@ -103,25 +112,48 @@ class LiveService:
             self._assemble.set()
         self.changed.set()
 
+    def early(self, now: datetime | None = None, *, hold: bool = False) -> dict[str, int]:
+        """Move only the finished calls nobody talked in and tell their customers: the one
+        kind of call someone waits to hear about, a few statements' work next to a pass over
+        the bulk of answered calls. `hold`: leave calls ended within the late-answer grace."""
+        now = now or utcnow()
+        counts: dict[str, int] = {"events": 0, "calls": 0}
+        hold_s = float(self.settings.live.late_answer_grace_s) if hold else 0.0
+        early = self.driver.step(first=True, hold_s=hold_s)
+        numbers = self.tracker.touched_numbers(early.calls)
+        if numbers:
+            _add(counts, self.tracker.scan(now, numbers))
+            if counts["new"] and self._running is not None:
+                self._running.call_soon_threadsafe(self._deliver.set)
+        counts["events"] += early.events
+        counts["calls"] += len(early.calls)
+        return counts
+
+    def _wake_early(self) -> None:
+        self._urgent.set()
+        self._assemble.set()  # an idle loop waits for this one
+
     def cycle(
-        self, now: datetime | None = None, *, flush: bool = False, send: bool = True
+        self,
+        now: datetime | None = None,
+        *,
+        flush: bool = False,
+        send: bool = True,
+        hold: bool = False,
     ) -> dict[str, int]:
         """One pass of the background work (synchronous; run on the store's worker thread):
-        move finished calls, decide notifications, and (`send`) deliver what is due."""
+        move finished calls, decide notifications, and (`send`) deliver what is due. `hold`
+        (the background loop): calls that ended unanswered wait `live.late_answer_grace_s`."""
         now = now or utcnow()
         counts: dict[str, int] = {"events": 0, "calls": 0, "alerts": 0}
         if not flush and self._scanned is not None:
             # Calls nobody talked in go first, and their customers are told before the bulk
             # of answered calls is assembled: under load that bulk took most of a second.
-            early = self.driver.step(first=True)
-            numbers = self.tracker.touched_numbers(early.calls)
-            if numbers:
-                _add(counts, self.tracker.scan(now, numbers))
-                if counts["new"] and self._running is not None:
-                    self._running.call_soon_threadsafe(self._deliver.set)
-            counts["events"] += early.events
-            counts["calls"] += len(early.calls)
-        moved = self.driver.step(flush=flush)
+            _add(counts, self.early(now, hold=hold))
+        hold_s = float(self.settings.live.late_answer_grace_s) if hold else 0.0
+        # The background loop rebuilds agent_states after this pass (`_loop`), so that a missed
+        # call ended meanwhile goes first; a pass driven by hand rebuilds them at once.
+        moved = self.driver.step(flush=flush, hold_s=hold_s, agent_states=not hold)
         counts["events"] += moved.events
         counts["calls"] += len(moved.calls)
         if self._scanned is None or now - self._scanned >= RESCAN or flush:
@@ -147,17 +179,36 @@ class LiveService:
 
     async def _loop(self) -> None:
         gap = float(self.settings.live.assemble_every_s)
+        # The first pass (the report over the whole horizon, compiling the metric queries)
+        # runs at once: waiting for the first wake left it to the first missed call, which
+        # then took 1.7 s (bench/live.py).
+        self._assemble.set()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._assemble.wait(), timeout=max(gap, IDLE_S))
             self._assemble.clear()
-            counts = await self.worker.run(lambda: self.cycle(send=False))
+            self._urgent.clear()
+            counts = await self.worker.run(lambda: self.cycle(send=False, hold=True))
             queued = ("new", "reminders", "escalations", "alerts")
             if any(counts.get(k) for k in queued):
                 self._deliver.set()
             # A pause after every pass, even under load: back-to-back passes took the GIL from
             # the HTTP intake (2,000 -> 1,500 events/s in bench/live.py) and saved little.
-            await asyncio.sleep(gap)
+            # A call that ended unanswered (during the pass or the pause) cuts in with its
+            # early pass alone: it waited a whole pause and pass before.
+            if not self._urgent.is_set():
+                await self.worker.run(self.driver.rebuild_agent_states)
+            until = asyncio.get_running_loop().time() + gap
+            while (left := until - asyncio.get_running_loop().time()) > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._urgent.wait(), timeout=left)
+                if not self._urgent.is_set():
+                    break
+                self._urgent.clear()
+                early = await self.worker.run(lambda: self.early(hold=True))
+                if early.get("new"):
+                    self._deliver.set()
+            await self.worker.run(self.driver.rebuild_agent_states)
 
     async def _send_loop(self) -> None:
         """Delivery runs on its own thread and connection: a slow channel never holds up the
