@@ -11,7 +11,11 @@ then asks each URL:
 - `no SQL cache`: the first visit with the compiled SQL forgotten too (a query shape the
   warm-up never saw: Ibis compiles it);
 - `warm`: the median of `--repeat` repeats (the web layer's result cache).
-Prints a table and writes bench/out/web.json.
+`first` and `other period` are the median of `--samples` visits (each after a fresh warm-up;
+each other period a different ten days), so one unlucky moment on a shared machine does not
+decide a figure. `--no-live` leaves the live service out of the app (it runs a pass every
+second in the same process) to see what it costs the pages. Prints a table and writes
+bench/out/web.json.
 
     python bench/web.py --profile window-sales --days 28
 """
@@ -31,6 +35,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from callscope.importer import import_files
+from callscope.live.service import LiveService
 from callscope.metrics import compiled
 from callscope.simulate import load_profile, simulate
 from callscope.simulate.compare import import_settings
@@ -82,11 +87,11 @@ def build(db: Path, profile: str, days: int, seed: int) -> tuple[int, object]:
     return summary.total_calls, settings
 
 
-def with_period(url: str) -> str:
+def with_period(url: str, sample: int = 0) -> str:
     """The URL for custom dates no warm-up asked for (pages and reports take from/to)."""
     if url.startswith("/api/customers") or url in ("/settings", "/live"):
         return url
-    first = date.today() - timedelta(days=17)
+    first = date.today() - timedelta(days=17 + sample)
     dates = f"from={first.isoformat()}&to={(first + timedelta(days=9)).isoformat()}"
     return f"{url}{'&' if '?' in url else '?'}{dates}"
 
@@ -106,8 +111,12 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--samples", type=int, default=3)
+    parser.add_argument("--no-live", action="store_true", help="run without the live service")
     parser.add_argument("--out", type=Path, default=Path("bench/out/web.json"))
     args = parser.parse_args()
+    if args.no_live:
+        LiveService.start = lambda self: None  # type: ignore[method-assign]
     with tempfile.TemporaryDirectory(prefix="callscope-bench-db-") as work:
         db = Path(work) / "demo.duckdb"
         calls, settings = build(db, args.profile, args.days, args.seed)
@@ -128,12 +137,16 @@ def main() -> None:
                 for template in URLS:
                     url = template.replace("{number}", number)
                     figures: dict[str, object] = {"url": template}
-                    # what the server holds right after start-up: the warm-up's results only
-                    clear_cache()
-                    forget(store)
-                    Warmer(app.state.access, settings).warm_once()  # type: ignore[arg-type]
-                    figures["first_ms"] = round(timed(client, url))
-                    figures["other_period_ms"] = round(timed(client, with_period(url)))
+                    first, other = [], []
+                    for sample in range(args.samples):
+                        # what the server holds right after start-up: the warm-up's results
+                        clear_cache()
+                        forget(store)
+                        Warmer(app.state.access, settings).warm_once()  # type: ignore[arg-type]
+                        first.append(timed(client, url))
+                        other.append(timed(client, with_period(url, sample)))
+                    figures["first_ms"] = round(statistics.median(first))
+                    figures["other_period_ms"] = round(statistics.median(other))
                     clear_cache()
                     forget(store)
                     compiled.CACHE.clear()
@@ -144,6 +157,7 @@ def main() -> None:
                     results.append(figures)
     load = os.getloadavg()[0]
     print(f"{args.profile}, {args.days} days, {calls} calls; goal < 300 ms; load {load:.1f}")
+    print(f"median of {args.samples} samples; live service {'off' if args.no_live else 'on'}")
     print(f"start-up warm-up: {warmed} reports in {warm_up_s:.2f} s")
     print(f"{'url':34} {'first':>7} {'other period':>13} {'no SQL cache':>13} {'warm':>6}  (ms)")
     for r in results:
@@ -161,6 +175,8 @@ def main() -> None:
                 "days": args.days,
                 "calls": calls,
                 "load_1min": load,
+                "samples": args.samples,
+                "live": not args.no_live,
                 "warm_up_s": round(warm_up_s, 2),
                 "results": results,
             },

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from callscope.cli.common import SHUTDOWN_GRACE_S, DbOpt, app, out
+from callscope.cli.common import SHUTDOWN_GRACE_S, DbOpt, app, keep_contacts_current, out
 from callscope.cli.common import load_cli_settings as _settings
 from callscope.errors import CallscopeError
 from callscope.store import open_store
@@ -47,10 +47,12 @@ def serve(
     port = port or settings.web.port
     with open_store(settings.db) as store:
         users = len(list_users(store))
+        keep_contacts_current(store, settings)
     if users == 0:
         out.print("no logins yet: create one with `callscope user add NAME --role admin`")
     out.print(
-        f"callscope dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs)",
+        f"callscope dashboard: http://{host}:{port}/  (API docs: http://{host}:{port}/docs);"
+        " it opens once its reports are warmed up, a few seconds",
         soft_wrap=True,
     )
     uvicorn.run(

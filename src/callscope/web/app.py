@@ -7,6 +7,7 @@ the API, and as a short page (or a redirect to the login form) for a browser.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -46,6 +47,10 @@ from callscope.web.warm import Warmer
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("callscope.web")
 _CACHE = {"Cache-Control": "public, max-age=86400"}
+# A server (not a test, which passes its store) listens once the first warm-up is over, so the
+# first visitors get warm pages instead of a share of the warm-up; uvicorn accepts connections
+# only after start-up. A store so big that warming takes longer is served meanwhile.
+ACCEPT_AFTER_S = 30.0
 VENDOR = {  # URL name -> (path under node_modules, media type)
     "chart.js": ("chart.js/dist/chart.umd.js", "text/javascript"),
     "swagger-ui-bundle.js": ("swagger-ui-dist/swagger-ui-bundle.js", "text/javascript"),
@@ -125,6 +130,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         warmer = Warmer(app.state.access, settings) if settings.web.prewarm else None
         if warmer is not None:
             warmer.start()
+            if store is None and not await asyncio.to_thread(warmer.ready.wait, ACCEPT_AFTER_S):
+                log.warning("still warming after %.0f s: accepting visitors", ACCEPT_AFTER_S)
         try:
             yield
         finally:

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF, FontFace
+from fpdf import FPDF
 from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -26,6 +26,8 @@ from callscope.web.i18n import Translator
 from callscope.web.pdfcharts import draw as draw_chart
 from callscope.web.pdfcharts import has_data as has_chart
 from callscope.web.pdfcharts import keep_with_title
+from callscope.web.pdffonts import add_face, bold_of, face, missing_glyphs
+from callscope.web.pdftable import Table
 
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
@@ -128,7 +130,7 @@ def _widths(header: list[str], body: list[list[str]]) -> tuple[float, ...]:
     widths = []
     for i, title in enumerate(header):
         longest = max((len(r[i]) for r in body), default=0)
-        word = max((len(w) for w in title.split()), default=1)
+        word = max((len(w) for w in title.split()), default=1) + 1  # bold letters are wider
         widths.append(float(max(word, min(longest, 36), 3)))
     return tuple(widths)
 
@@ -159,12 +161,25 @@ def to_pdf(
             f"PDF export needs a TrueType font with Cyrillic at {font} "
             "(install fonts-dejavu-core, or set web.pdf_font)"
         )
+    pdf = _render(title, subtitle, sections, t, font, narrow=True)
+    if missing_glyphs(pdf):  # a character beyond the narrowed font's scripts: the whole font
+        pdf = _render(title, subtitle, sections, t, font, narrow=False)
+    return bytes(pdf.output())
+
+
+def _render(
+    title: str,
+    subtitle: str,
+    sections: Sequence[Section],
+    t: Translator,
+    font: Path,
+    narrow: bool,
+) -> FPDF:
     widest = max((len(s.columns) for s in sections), default=0)
     pdf = _Pdf(orientation="L" if widest > 6 else "P", format="A4")
     pdf.footer_text = f"callscope · {title}"
-    pdf.add_font("body", fname=str(font))
-    bold = font.with_name(font.stem + "-Bold" + font.suffix)
-    pdf.add_font("body", style="B", fname=str(bold if bold.exists() else font))
+    add_face(pdf, "body", "", face(font, narrow))
+    add_face(pdf, "body", "B", face(bold_of(font), narrow))
     pdf.add_page()
     pdf.set_font("body", size=16)
     pdf.cell(0, 10, title, new_x="LMARGIN", new_y="NEXT")
@@ -185,26 +200,9 @@ def to_pdf(
         if section.chart is not None:
             draw_chart(pdf, section.chart, t)
         pdf.set_font("body", size=8)
-        pdf.set_draw_color(215, 221, 230)
         numeric = [_is_number_column(section, c) for c in section.columns]
         header = [t.column(c) for c in section.columns]
         body = [[t.cell(c, row.get(c)) for c in section.columns] for row in section.rows]
-        with pdf.table(
-            col_widths=_widths(header, body),
-            line_height=5.5,
-            text_align=tuple("RIGHT" if n else "LEFT" for n in numeric),
-            first_row_as_headings=True,
-            borders_layout="SINGLE_TOP_LINE",
-            headings_style=FontFace(
-                emphasis="BOLD", color=(82, 96, 119), fill_color=(241, 244, 248)
-            ),
-            cell_fill_mode="NONE",
-        ) as table:
-            table.row(header)
-            for row, texts in zip(section.rows, body, strict=True):
-                fill = _PDF_FILLS.get(str(row.get("colour")))
-                style = FontFace(fill_color=fill) if fill else None
-                cells = table.row()
-                for text in texts:
-                    cells.cell(text, style=style)
-    return bytes(pdf.output())
+        fills = [_PDF_FILLS.get(str(row.get("colour"))) for row in section.rows]
+        Table(pdf, header, _widths(header, body), numeric).draw(body, fills)
+    return pdf

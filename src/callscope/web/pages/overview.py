@@ -18,6 +18,7 @@ from callscope.web.deps import PrincipalDep, ScopeDep, SettingsDep, StoreDep, Tr
 from callscope.web.export import Section
 from callscope.web.i18n import Translator
 from callscope.web.reports import run_report
+from callscope.web.scope import Period
 from callscope.web.view import Page, respond
 
 router = APIRouter()
@@ -43,6 +44,12 @@ KPIS = (
 )
 TREND_COLUMNS = ("offered", "answered", "missed", "asr", "asa_s", "service_level", "abandon_rate")
 STAGE_COLOURS = (RED, AMBER, BLUE, "#7c3aed", "#0e7490", GREY, "#be185d", GREEN)
+
+
+def trend_grouping(period: Period) -> str:
+    """The trend chart's bars: by hour for a single day, else by day (the warm-up asks the
+    same, so the default period's first visit finds its `service` report computed)."""
+    return "hour" if period.days == 1 else "day"
 
 
 def show(t: Translator, unit: str, value: Any) -> str:
@@ -79,8 +86,8 @@ def overview(
 ) -> Response:
     summary = run_report("summary", store, scope.flt, settings)
     previous = run_report("summary", store, scope.previous().flt, settings)
-    single_day = scope.period.days == 1
-    by = "hour" if single_day else "day"
+    by = trend_grouping(scope.period)
+    single_day = by == "hour"
     service = run_report("service", store, scope.flt, settings, {"by": by})
     endpoints = run_report("endpoints", store, scope.flt, settings)
     now = summary.rows[0] if summary.rows else {}
