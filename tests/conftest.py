@@ -34,3 +34,12 @@ def shared() -> Path:
     if not SHARED_DATA.exists():
         pytest.fail(f"shared sample data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def pdf_font() -> Path:
+    """The TTF the PDF exports embed (Cyrillic included)."""
+    path = Settings().web.pdf_font
+    if not path.exists():
+        pytest.fail(f"PDF tests need the font {path} (apt-get install fonts-dejavu-core)")
+    return path

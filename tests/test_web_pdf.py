@@ -5,37 +5,16 @@ on each page."""
 from __future__ import annotations
 
 import re
-import zlib
+from pathlib import Path
 
-import pytest
-
-from callscope.settings import Settings
 from callscope.web import pdffonts
 from callscope.web.export import Section, to_pdf
 from callscope.web.i18n import Translator
 from callscope.web.messages import MESSAGES
+from pdf_support import drawing
 
 COLUMNS = ["agent_name", "team", "offered", "miss_rate"]
 HEADING_FILL = "0.9451 0.9569 0.9725 rg"  # (241, 244, 248) as fpdf2 writes a fill colour
-
-
-@pytest.fixture
-def font() -> object:
-    path = Settings().web.pdf_font
-    if not path.exists():
-        pytest.fail(f"PDF tests need the font {path} (apt-get install fonts-dejavu-core)")
-    return path
-
-
-def drawing(pdf: bytes) -> str:
-    """Every stream of the document (pages, fonts' ToUnicode tables), inflated."""
-    out = []
-    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            out.append(zlib.decompress(raw).decode("latin-1"))
-        except zlib.error:
-            out.append(raw.decode("latin-1"))
-    return "\n".join(out)
 
 
 def unicode_map(pdf: bytes) -> set[int]:
@@ -55,34 +34,34 @@ def test_every_word_of_the_catalogue_fits_the_narrowed_font() -> None:
 
 
 def test_cyrillic_names_are_text_and_a_rarer_script_falls_back_to_the_whole_font(
-    font: object,
+    pdf_font: Path,
 ) -> None:
     t = Translator("uk", "Europe/Kyiv")
     rows = [
         {"agent_name": "Їжак Ґудзик", "team": "продажі", "offered": 12, "miss_rate": 0.25},
         {"agent_name": "Արամ", "team": "x", "offered": 1, "miss_rate": 0.0, "colour": "red"},
     ]
-    pdf = to_pdf("Огляд", "1–7 лист.", [Section("Менеджери", COLUMNS, rows)], t, font)  # type: ignore[arg-type]
+    pdf = to_pdf("Огляд", "1–7 лист.", [Section("Менеджери", COLUMNS, rows)], t, pdf_font)
     mapped = unicode_map(pdf)
     assert {ord("Ї"), ord("Ґ"), ord("ж")} <= mapped
     assert ord("Ա") in mapped  # Armenian is not in the narrowed font: drawn with the whole one
 
 
-def test_documents_in_a_row_keep_their_own_glyphs(font: object) -> None:
+def test_documents_in_a_row_keep_their_own_glyphs(pdf_font: Path) -> None:
     t = Translator("ru", "Europe/Moscow")
-    first = to_pdf("Жёлтый", "s", [Section("S", COLUMNS, [{"agent_name": "Щука"}])], t, font)  # type: ignore[arg-type]
-    second = to_pdf("Report", "s", [Section("S", COLUMNS, [{"agent_name": "Anna"}])], t, font)  # type: ignore[arg-type]
+    first = to_pdf("Жёлтый", "s", [Section("S", COLUMNS, [{"agent_name": "Щука"}])], t, pdf_font)
+    second = to_pdf("Report", "s", [Section("S", COLUMNS, [{"agent_name": "Anna"}])], t, pdf_font)
     assert ord("Щ") in unicode_map(first)
     assert ord("Щ") not in unicode_map(second) and ord("A") in unicode_map(second)
 
 
-def test_a_long_table_is_headed_again_on_every_page(font: object) -> None:
+def test_a_long_table_is_headed_again_on_every_page(pdf_font: Path) -> None:
     t = Translator("en", "Europe/Moscow")
     rows = [
         {"agent_name": f"Agent {i}", "team": "sales", "offered": i, "miss_rate": i / 200}
         for i in range(150)
     ]
-    pdf = to_pdf("T", "S", [Section("Managers", COLUMNS, rows)], t, font)  # type: ignore[arg-type]
+    pdf = to_pdf("T", "S", [Section("Managers", COLUMNS, rows)], t, pdf_font)
     pages = len(re.findall(rb"/Type /Page\b", pdf))
     assert pages >= 3
     assert drawing(pdf).count(HEADING_FILL) == pages

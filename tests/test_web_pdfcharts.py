@@ -4,14 +4,12 @@ browser, one filled rectangle per bar, slices for a doughnut, above the section'
 from __future__ import annotations
 
 import re
-import zlib
+from pathlib import Path
 
-import pytest
-
-from callscope.settings import Settings
 from callscope.web.charts import series
 from callscope.web.export import Section, to_pdf
 from callscope.web.i18n import Translator
+from pdf_support import drawing
 
 ROWS = [
     {"bucket": "0-5 s", "legs": 3},
@@ -20,41 +18,22 @@ ROWS = [
 ]
 
 
-def drawing(pdf: bytes) -> str:
-    """The page content streams, inflated."""
-    out = []
-    for raw in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            out.append(zlib.decompress(raw).decode("latin-1"))
-        except zlib.error:
-            out.append(raw.decode("latin-1"))
-    return "\n".join(out)
-
-
 def filled_rects(pdf: bytes) -> int:
     return len(re.findall(r"re f\b", drawing(pdf)))
 
 
-@pytest.fixture
-def font() -> object:
-    path = Settings().web.pdf_font
-    if not path.exists():
-        pytest.fail(f"PDF tests need the font {path} (apt-get install fonts-dejavu-core)")
-    return path
-
-
-def test_each_nonzero_bar_is_a_filled_rectangle(font: object) -> None:
+def test_each_nonzero_bar_is_a_filled_rectangle(pdf_font: Path) -> None:
     t = Translator("en", "Europe/Moscow")
     spec = series("bar", [r["bucket"] for r in ROWS], [("legs", [r["legs"] for r in ROWS], None)])
-    plain = to_pdf("T", "S", [Section("Pickup", ["bucket", "legs"], ROWS)], t, font)  # type: ignore[arg-type]
-    charted = to_pdf("T", "S", [Section("Pickup", ["bucket", "legs"], ROWS, spec)], t, font)  # type: ignore[arg-type]
+    plain = to_pdf("T", "S", [Section("Pickup", ["bucket", "legs"], ROWS)], t, pdf_font)
+    charted = to_pdf("T", "S", [Section("Pickup", ["bucket", "legs"], ROWS, spec)], t, pdf_font)
     assert (
         filled_rects(charted) - filled_rects(plain) == 2
     )  # 3 and 5; the empty bucket draws nothing
     assert "0-5 s" in drawing(charted) or b"0-5 s" not in charted  # labels are text, not images
 
 
-def test_stacked_horizontal_and_doughnut_charts_draw_without_error(font: object) -> None:
+def test_stacked_horizontal_and_doughnut_charts_draw_without_error(pdf_font: Path) -> None:
     t = Translator("ru", "Europe/Moscow")
     specs = [
         series(
@@ -69,5 +48,5 @@ def test_stacked_horizontal_and_doughnut_charts_draw_without_error(font: object)
         },
     ]
     sections = [Section(f"s{i}", ["bucket", "legs"], ROWS, spec) for i, spec in enumerate(specs)]
-    pdf = to_pdf("T", "S", sections, t, font)  # type: ignore[arg-type]
+    pdf = to_pdf("T", "S", sections, t, pdf_font)
     assert pdf[:5] == b"%PDF-" and filled_rects(pdf) >= 5
