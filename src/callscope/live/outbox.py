@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import re
 import smtplib
-import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -40,25 +39,20 @@ class Sender(Protocol):
 class AppriseSender:
     def warm(self) -> None:
         """Load Apprise and its plugins (most of a second) before the first message."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import apprise
+        import apprise
 
-            apprise.Apprise().add("json://127.0.0.1/warm")
+        apprise.Apprise().add("json://127.0.0.1/warm")
 
     def send(self, urls: list[str], title: str, body: str, key: str) -> None:
-        with warnings.catch_warnings():
-            # Apprise's plugins import modules Python deprecates (imghdr); not ours to fix.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import apprise
+        import apprise
 
-            client = apprise.Apprise()
-            for url in urls:
-                url = with_key(url, key)
-                if not client.add(url):
-                    raise RuntimeError(f"not an Apprise URL: {_redact(url)}")
-            if not client.notify(body=body, title=title):
-                raise RuntimeError("Apprise could not deliver to every URL")
+        client = apprise.Apprise()
+        for url in urls:
+            url = with_key(url, key)
+            if not client.add(url):
+                raise RuntimeError(f"not an Apprise URL: {_redact(url)}")
+        if not client.notify(body=body, title=title):
+            raise RuntimeError("Apprise could not deliver to every URL")
 
 
 @dataclass
