@@ -19,8 +19,7 @@ import ibis
 import ibis.expr.types as ir
 
 from callscope.metrics import contacts_table
-from callscope.metrics.scope import Scope, agents_table, answered, tenant_calls
-from callscope.metrics.zone import utc_instant
+from callscope.metrics.scope import Scope, agents_table, answered, calendar, tenant_calls
 
 STATUSES = ("called_back", "recalled_by_customer", "attempted", "open")
 COLOURS = ("red", "yellow", "green")
@@ -77,7 +76,8 @@ def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     """Every missed contact of the numbers `customer_events` selects, whenever it began: the
     table's columns (`contacts_table.COLUMNS`), computed from the calls."""
     s = scope.settings
-    horizon_s = s.metrics.resolution_horizon_days * 86400
+    horizon = timedelta(days=s.metrics.resolution_horizon_days)
+    horizon_s = horizon.total_seconds()
     ev = customer_events(scope, numbers)
     key = ["external_number", "seg"]
     miss = ev.filter(ev.is_miss)
@@ -148,7 +148,7 @@ def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     t = t.left_join(teams, t.agent == teams.a_agent).drop("a_agent")
     t = t.mutate(cal_key=scope.schedule.key_of(t.team))
     t = scope.schedule.working_seconds(
-        t, "contact_id", "cal_key", "first_missed_at", "resolved_at", _calendar(scope)
+        t, "contact_id", "cal_key", "first_missed_at", "resolved_at", calendar(scope, horizon)
     ).drop("cal_key")
     sla_s = s.metrics.callback_sla_min * 60
     in_sla = t.work_s.notnull() & (t.work_s <= sla_s)
@@ -162,31 +162,6 @@ def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
         ),
     )
     return t.select(*contacts_table.COLUMNS, "call_ids")
-
-
-def _calendar(scope: Scope) -> ir.Table | None:
-    """Working periods from a horizon before the scope's span: the call log links a day's
-    missed call to a contact begun before it, whose SLA clock ran from its first miss."""
-    sch = scope.schedule
-    horizon = timedelta(days=scope.settings.metrics.resolution_horizon_days)
-    lo = scope.lo - horizon
-    block = sch.block(scope.lo, scope.hi)
-    if block is None:
-        return None
-    if scope.literal:
-        return sch.calendar(lo, scope.hi)
-    # The block one decade back as well, so one compiled shape serves every scope it covers.
-    cal = sch.calendar_between((block[0] - 10, block[1]))
-    first = scope.p("contacts_cal_from", "timestamp", lambda s: _cal_day(s, 0))
-    last = scope.p("contacts_cal_to", "timestamp", lambda s: _cal_day(s, 1))
-    return cal.filter((cal.cal_day >= first) & (cal.cal_day < last)).drop("cal_day")
-
-
-def _cal_day(scope: Scope, end: int) -> object:
-    horizon = timedelta(days=scope.settings.metrics.resolution_horizon_days)
-    first, last = scope.schedule.days_for(scope.lo - horizon, scope.hi)
-    day = last + timedelta(days=1) if end else first
-    return utc_instant(day, scope.settings.timezone)
 
 
 def contacts(scope: Scope, *, period_only: bool = True) -> ir.Table:

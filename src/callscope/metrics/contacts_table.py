@@ -146,14 +146,33 @@ def _store_of(con: duckdb.DuckDBPyConnection) -> Store:
 
 # The numbers whose contacts a batch can change: those of its (new) calls that are missed, or
 # that have contacts, and those whose contacts held one of its (replaced) calls. A number with
-# none of these had no contact before and has none after. "Missed" is `scope.answered`, negated.
-BATCH = """
-CREATE OR REPLACE TEMP TABLE contacts_batch AS
-SELECT external_number, direction = 'inbound' AND NOT (first_answered_at IS NOT NULL
-       AND coalesce(max_talk_s, 0) >= $2) AS is_miss
-FROM calls
-WHERE tenant = $1 AND external_number IS NOT NULL AND call_id IN (SELECT k FROM {keys})
-"""
+# none of these had no contact before and has none after. The batch's calls, each with whether
+# it is missed (`_batch_sql`), land in temp table contacts_batch.
+_BATCH_SQL: dict[tuple[str, str, str], str] = {}
+
+
+def _batch_sql(con: duckdb.DuckDBPyConnection, settings: Settings, keys: str) -> str:
+    """The statement filling contacts_batch, compiled once per settings: "missed" is the metric
+    layer's `answered`, negated, not a second copy of the rule."""
+    key = (settings.tenant, fingerprint(settings), keys)
+    sql = _BATCH_SQL.get(key)
+    if sql is None:
+        from callscope.metrics.scope import answered
+
+        backend = ibis.duckdb.from_connection(con)
+        calls, batch = backend.table("calls"), backend.table(keys)
+        c = calls.filter(
+            (calls.tenant == settings.tenant)
+            & calls.external_number.notnull()
+            & calls.call_id.isin(batch.k)
+        )
+        missed = (c.direction == "inbound") & ~answered(c, settings)
+        query = c.select("external_number", is_miss=missed)
+        sql = "CREATE OR REPLACE TEMP TABLE contacts_batch AS " + ibis.to_sql(query, "duckdb")
+        _BATCH_SQL[key] = sql
+    return sql
+
+
 # (Each branch a plain semi-join on a small temp table: an OR of subqueries, or a subquery
 # within a subquery, cost DuckDB 50-130 ms more over 1M contacts.)
 TOUCHED = """
@@ -192,7 +211,7 @@ def refresh_contacts(
         con.execute("DELETE FROM contacts WHERE tenant = ?", [tenant])
         con.execute("DELETE FROM contact_calls WHERE tenant = ?", [tenant])
     else:
-        con.execute(BATCH.replace("{keys}", str(keys)), [tenant, float(settings.min_talk_s)])
+        con.execute(_batch_sql(con, settings, str(keys)))
         con.execute(TOUCHED.replace("{keys}", str(keys)), [tenant])
         row = con.execute("SELECT count(*) FROM contacts_touched").fetchone()
         if not (row and row[0]):

@@ -133,7 +133,6 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
                 "cumulative_share": cum / n_resolved if n_resolved else None,
             }
         )
-    # Most called back first, then by agent (an unknown agent last), as ORDER BY would.
     by_agent = [
         {
             "agent": r["key"],
@@ -141,10 +140,7 @@ def callbacks(store: Store, flt: MetricFilter, settings: Settings) -> Report:
             "within_sla": r["within_sla"],
             "time_to_resolution_s_median": r["median"],
         }
-        for r in sorted(
-            parts["agent"],
-            key=lambda r: (-int(r["called_back"]), r["key"] is None, r["key"] or ""),
-        )
+        for r in parts["agent"]
     ]
     formulas = dict(CONTACT_FORMULAS)
     formulas["share"] = "contacts with the status / all missed contacts of the period"
@@ -186,11 +182,13 @@ def _callback_parts(scope: Scope) -> ir.Table:
         within_sla=cb.within_sla.sum().cast("int64"),
         median=cb.time_to_resolution_s.median().cast("float64"),
     )
-    return ibis.union(
+    parts = ibis.union(
         by_status.mutate(part=ibis.literal("status")),
         by_bucket.mutate(part=ibis.literal("bucket")),
         by_agent.mutate(part=ibis.literal("agent")),
     )
+    # Agents who called back most first, then by agent (an unknown agent last).
+    return parts.order_by([ibis.desc("called_back"), ibis.asc("key", nulls_first=False), "part"])
 
 
 def call_colours(store: Store, flt: MetricFilter, settings: Settings) -> ir.Table:

@@ -204,23 +204,27 @@ FAR_PAST = datetime(1900, 1, 1)
 FAR_FUTURE = datetime(3000, 1, 1)
 
 
-def calendar(scope: Scope) -> ir.Table | None:
+def calendar(scope: Scope, before: timedelta = timedelta(0)) -> ir.Table | None:
     """The working periods an SLA clock of this scope can run through (None: never closed):
-    the decade's calendar cut to the scope's local days by parameters, on DuckDB."""
+    the decade's calendar cut to the scope's local days by parameters, on DuckDB. `before`:
+    from that long before the span as well (a clock that started before the period)."""
     sch = scope.schedule
     block = sch.block(scope.lo, scope.hi)
     if block is None:
         return None
     if scope.literal:
-        return sch.calendar(scope.lo, scope.hi)
+        return sch.calendar(scope.lo - before, scope.hi)
+    if before:  # the decade before as well, so one compiled shape serves the whole block
+        block = (block[0] - 10, block[1])
     cal = sch.calendar_between(block)
-    first = scope.p("cal_from", "timestamp", lambda s: _cal_day(s, 0))
-    last = scope.p("cal_to", "timestamp", lambda s: _cal_day(s, 1))
+    secs = int(before.total_seconds())
+    first = scope.p(f"cal_from-{secs}", "timestamp", lambda s: _cal_day(s, before, 0))
+    last = scope.p(f"cal_to-{secs}", "timestamp", lambda s: _cal_day(s, before, 1))
     return cal.filter((cal.cal_day >= first) & (cal.cal_day < last)).drop("cal_day")
 
 
-def _cal_day(scope: Scope, end: int) -> datetime:
-    first, last = scope.schedule.days_for(scope.lo, scope.hi)
+def _cal_day(scope: Scope, before: timedelta, end: int) -> datetime:
+    first, last = scope.schedule.days_for(scope.lo - before, scope.hi)
     day = last + timedelta(days=1) if end else first
     return utc_instant(day, scope.settings.timezone)
 
