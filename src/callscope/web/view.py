@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
@@ -16,6 +16,7 @@ from callscope.assemble.numbers import to_e164
 from callscope.settings import Settings
 from callscope.web.access import Principal
 from callscope.web.api import export_response, subtitle
+from callscope.web.deps import PrincipalDep, SettingsDep, TranslatorDep
 from callscope.web.export import Section
 from callscope.web.i18n import LANG_NAMES, LANGS, Translator
 from callscope.web.scope import PERIODS, FilterError, Scope
@@ -65,49 +66,67 @@ def phone(raw: str | None, region: str) -> str:
     return to_e164(raw, region, 0) or raw
 
 
-def respond(
-    request: Request,
-    page: Page,
-    *,
-    who: Principal,
-    t: Translator,
-    settings: Settings,
-    scope: Scope | None,
-    fmt: str = "html",
-) -> Response:
-    if fmt in ("xlsx", "pdf", "csv"):
-        if scope is None:
-            raise FilterError("this page has nothing to export")
-        return export_response(
-            fmt, page.key, page.title, subtitle(scope, t), page.sections, t, settings
-        )
-    if fmt == "json":
-        from fastapi.encoders import jsonable_encoder
-        from fastapi.responses import JSONResponse
+@dataclass(frozen=True)
+class PageContext:
+    """What every dashboard page is handed besides its own parameters: the request, the caller,
+    their language, the settings and the `?format=` asked for. One dependency, so a page's
+    signature names only what is its own (the store, the scope, a path parameter)."""
 
-        return JSONResponse(jsonable_encoder(page.json))
-    if fmt != "html":
-        raise FilterError(f"unknown format {fmt!r} (html, json, xlsx, pdf or csv)")
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    nav = [n for n in NAV if not (n.supervisors_only and who.is_agent)]
-    context: dict[str, Any] = {
-        "t": t,
-        "who": who,
-        "title": page.title,
-        "active": page.key,
-        "nav": nav,
-        "scope": scope,
-        "query": scope.query() if scope else "",
-        "periods": PERIODS[:-1],
-        "show_periods": scope is not None and page.periods,
-        "exports": scope is not None and bool(page.sections),
-        "extra_params": page.extra_params,
-        "here": here,
-        "langs": LANGS,
-        "lang_names": LANG_NAMES,
-        "tz": settings.timezone,
-        "agent_names": {ext: cfg.name for ext, cfg in settings.agents.items() if cfg.name},
-        "phone": lambda raw: phone(raw, settings.region),
-        **page.data,
-    }
-    return templates.TemplateResponse(request, page.template, context)
+    request: Request
+    settings: Settings
+    who: Principal
+    t: Translator
+    fmt: str
+
+    def respond(self, page: Page, scope: Scope | None) -> Response:
+        """The page as `?format=` asked: HTML, JSON, or an export of its sections."""
+        request, who, t, settings, fmt = self.request, self.who, self.t, self.settings, self.fmt
+        if fmt in ("xlsx", "pdf", "csv"):
+            if scope is None:
+                raise FilterError("this page has nothing to export")
+            return export_response(
+                fmt, page.key, page.title, subtitle(scope, t), page.sections, t, settings
+            )
+        if fmt == "json":
+            from fastapi.encoders import jsonable_encoder
+            from fastapi.responses import JSONResponse
+
+            return JSONResponse(jsonable_encoder(page.json))
+        if fmt != "html":
+            raise FilterError(f"unknown format {fmt!r} (html, json, xlsx, pdf or csv)")
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        nav = [n for n in NAV if not (n.supervisors_only and who.is_agent)]
+        context: dict[str, Any] = {
+            "t": t,
+            "who": who,
+            "title": page.title,
+            "active": page.key,
+            "nav": nav,
+            "scope": scope,
+            "query": scope.query() if scope else "",
+            "periods": PERIODS[:-1],
+            "show_periods": scope is not None and page.periods,
+            "exports": scope is not None and bool(page.sections),
+            "extra_params": page.extra_params,
+            "here": here,
+            "langs": LANGS,
+            "lang_names": LANG_NAMES,
+            "tz": settings.timezone,
+            "agent_names": {ext: cfg.name for ext, cfg in settings.agents.items() if cfg.name},
+            "phone": lambda raw: phone(raw, settings.region),
+            **page.data,
+        }
+        return templates.TemplateResponse(request, page.template, context)
+
+
+def page_context(
+    request: Request,
+    settings: SettingsDep,
+    who: PrincipalDep,
+    t: TranslatorDep,
+    format: str = Query("html"),
+) -> PageContext:
+    return PageContext(request, settings, who, t, format)
+
+
+PageDep = Annotated[PageContext, Depends(page_context)]

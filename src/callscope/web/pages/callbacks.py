@@ -5,14 +5,14 @@ the `callbacks` and `missed` reports.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from callscope.web.charts import AMBER, BLUE, GREEN, RED, doughnut, series
-from callscope.web.deps import PrincipalDep, ScopeDep, SettingsDep, StoreDep, TranslatorDep
+from callscope.web.deps import ScopeDep, StoreDep
 from callscope.web.export import Section
 from callscope.web.reports import run_report
-from callscope.web.view import Page, respond
+from callscope.web.view import Page, PageDep
 
 router = APIRouter()
 
@@ -27,14 +27,11 @@ OPEN_COLUMNS = ("first_missed_at", "external_number", "attempts", "agent", "end_
 
 @router.get("/callbacks")
 def callbacks(
-    request: Request,
+    ctx: PageDep,
     store: StoreDep,
-    settings: SettingsDep,
     scope: ScopeDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
 ) -> Response:
+    settings, t = ctx.settings, ctx.t
     report = run_report("callbacks", store, scope.flt, settings)
     missed = run_report("missed", store, scope.flt, settings)
     shares = [r for r in report.rows if r.get("contacts")]
@@ -100,4 +97,4 @@ def callbacks(
         "open_columns": OPEN_COLUMNS,
         "sla_min": report.settings.get("callback_sla_min"),
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+    return ctx.respond(page, scope)

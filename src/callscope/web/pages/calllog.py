@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from callscope.model import EndStage
@@ -17,9 +17,9 @@ from callscope.settings import Settings
 from callscope.web.api import customer_history, log_query, log_row_json
 from callscope.web.calls import COLUMNS, SORTABLE, all_rows, log_page
 from callscope.web.colours import COLOURS
-from callscope.web.deps import PrincipalDep, ScopeDep, SettingsDep, StoreDep, TranslatorDep
+from callscope.web.deps import ScopeDep, StoreDep
 from callscope.web.export import Section
-from callscope.web.view import Page, phone, respond
+from callscope.web.view import Page, PageDep, phone
 
 router = APIRouter()
 
@@ -48,20 +48,17 @@ def agent_choices(settings: Settings) -> list[tuple[str, str]]:
 
 @router.get("/calls")
 def calls_page(
-    request: Request,
+    ctx: PageDep,
     store: StoreDep,
-    settings: SettingsDep,
     scope: ScopeDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
     cursor: str | None = None,
-    format: str = Query("html"),
 ) -> Response:
+    request, settings, t = ctx.request, ctx.settings, ctx.t
     q = log_query(request, settings, cursor)
     extra = {k: request.query_params[k] for k in LOG_PARAMS if request.query_params.get(k)}
     title = t("nav.calls")
     page = Page("calls", title, "calls.html", extra_params=extra)
-    if format in ("xlsx", "pdf", "csv"):
+    if ctx.fmt in ("xlsx", "pdf", "csv"):
         rows = [
             {
                 **r,
@@ -71,7 +68,7 @@ def calls_page(
             for r in all_rows(store, scope.flt, settings, q)
         ]
         page.sections = [Section(title, ["direction", *SHOWN], rows)]
-        return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+        return ctx.respond(page, scope)
     log = log_page(store, scope.flt, settings, q)
     for row in log.rows:
         row["agent_label"] = settings.agent_name(row["answered_by"])
@@ -106,20 +103,17 @@ def calls_page(
         ),
         "first_href": "/calls?" + scope.query(**extra) if cursor else None,
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+    return ctx.respond(page, scope)
 
 
 @router.get("/customers/{number}")
 def customer_page(
+    ctx: PageDep,
     number: str,
-    request: Request,
     store: StoreDep,
-    settings: SettingsDep,
     scope: ScopeDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
 ) -> Response:
+    settings, who, t = ctx.settings, ctx.who, ctx.t
     history = customer_history(number, store, settings, scope, who)
     contacts: list[dict[str, Any]] = (history["missed_contacts"] or {}).get("rows", [])
     title = t("customer.title", number=history["number"])
@@ -139,7 +133,7 @@ def customer_page(
         "subtitle": t("customer.all_time"),
         "contact_columns": _contact_columns(contacts),
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+    return ctx.respond(page, scope)
 
 
 def _contact_columns(rows: list[dict[str, Any]]) -> list[str]:

@@ -15,15 +15,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
 from callscope.live.service import LiveService
 from callscope.settings import Settings
 from callscope.web.access import Principal
-from callscope.web.deps import PrincipalDep, SettingsDep, TranslatorDep, authenticate
+from callscope.web.deps import authenticate
 from callscope.web.i18n import Translator
-from callscope.web.view import Page, phone, respond
+from callscope.web.view import Page, PageDep, phone
 
 router = APIRouter()
 
@@ -80,12 +80,9 @@ def words(t: Translator) -> dict[str, Any]:
 
 @router.get("/live")
 async def live_page(
-    request: Request,
-    settings: SettingsDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
+    ctx: PageDep,
 ) -> Response:
+    request, settings, who, t = ctx.request, ctx.settings, ctx.who, ctx.t
     board = board_for(request, who, settings)
     page = Page("live", t("nav.live"), "live.html", periods=False)
     page.json = board
@@ -97,7 +94,7 @@ async def live_page(
         "clock": lambda iso: t.time(datetime.fromisoformat(iso)),
         "reason": lambda text: t(f"live.reason.{text}") if text in REASONS else text,
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=None, fmt=format)
+    return ctx.respond(page, None)
 
 
 @router.get("/live/stream")

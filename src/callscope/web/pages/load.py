@@ -7,15 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from callscope.web.charts import AMBER, BLUE, RED, series
-from callscope.web.deps import PrincipalDep, ScopeDep, SettingsDep, StoreDep, TranslatorDep
+from callscope.web.deps import ScopeDep, StoreDep
 from callscope.web.export import Section
 from callscope.web.i18n import Translator
 from callscope.web.reports import run_report
-from callscope.web.view import Page, respond
+from callscope.web.view import Page, PageDep
 
 router = APIRouter()
 
@@ -54,14 +54,11 @@ def heat_section(t: Translator, grid: list[list[dict[str, Any] | None]]) -> Sect
 
 @router.get("/load")
 def load(
-    request: Request,
+    ctx: PageDep,
     store: StoreDep,
-    settings: SettingsDep,
     scope: ScopeDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
 ) -> Response:
+    settings, t = ctx.settings, ctx.t
     report = run_report("load", store, scope.flt, settings)
     patience = run_report("patience", store, scope.flt, settings)
     endpoints = run_report("endpoints", store, scope.flt, settings)
@@ -150,4 +147,4 @@ def load(
         "patience_rows": patience.rows,
         "endpoint_rows": endpoints.rows,
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+    return ctx.respond(page, scope)

@@ -10,23 +10,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter
 from fastapi.responses import RedirectResponse, Response
 
 from callscope.metrics.flags import FLAG_NAMES, flagged
 from callscope.web.charts import AMBER, BLUE, GREEN, GREY, RED, doughnut, series
 from callscope.web.deps import (
     ForbiddenError,
-    PrincipalDep,
     ScopeDep,
-    SettingsDep,
     StoreDep,
-    TranslatorDep,
 )
 from callscope.web.export import Section
 from callscope.web.i18n import Translator
 from callscope.web.reports import run_report
-from callscope.web.view import Page, respond
+from callscope.web.view import Page, PageDep
 
 router = APIRouter()
 
@@ -116,15 +113,12 @@ def mark_flags(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[d
 
 @router.get("/managers")
 def managers(
-    request: Request,
+    ctx: PageDep,
     store: StoreDep,
-    settings: SettingsDep,
     scope: ScopeDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
 ) -> Response:
-    if who.is_agent and format == "html":
+    settings, who, t = ctx.settings, ctx.who, ctx.t
+    if who.is_agent and ctx.fmt == "html":
         return RedirectResponse(f"/managers/{who.agent}?{scope.query()}", status_code=303)
     report = run_report("agents", store, scope.flt, settings)
     agents, averages = mark_flags(report.rows)
@@ -158,20 +152,17 @@ def managers(
         "miss_chart": miss_chart,
         "chart_height": max(220, 34 * len(chart_rows) + 60),
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+    return ctx.respond(page, scope)
 
 
 @router.get("/managers/{agent}")
 def manager(
+    ctx: PageDep,
     agent: str,
-    request: Request,
     store: StoreDep,
-    settings: SettingsDep,
     scope: ScopeDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
 ) -> Response:
+    settings, who, t = ctx.settings, ctx.who, ctx.t
     if who.is_agent and agent != who.agent:
         raise ForbiddenError("an agent sees only their own page")
     cfg = settings.agents.get(agent)
@@ -271,4 +262,4 @@ def manager(
         ],
         "pickup_columns": ("who", *PICKUP_FIGURES),
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+    return ctx.respond(page, scope)

@@ -10,16 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from callscope.web.charts import AMBER, BLUE, GREEN, GREY, RED, doughnut, series
-from callscope.web.deps import PrincipalDep, ScopeDep, SettingsDep, StoreDep, TranslatorDep
+from callscope.web.deps import ScopeDep, StoreDep
 from callscope.web.export import Section
 from callscope.web.i18n import Translator
 from callscope.web.reports import run_report
 from callscope.web.scope import Period
-from callscope.web.view import Page, respond
+from callscope.web.view import Page, PageDep
 
 router = APIRouter()
 
@@ -76,14 +76,11 @@ def trend(t: Translator, kpi: Kpi, now: Any, before: Any) -> dict[str, str]:
 
 @router.get("/")
 def overview(
-    request: Request,
+    ctx: PageDep,
     store: StoreDep,
-    settings: SettingsDep,
     scope: ScopeDep,
-    who: PrincipalDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
 ) -> Response:
+    settings, t = ctx.settings, ctx.t
     summary = run_report("summary", store, scope.flt, settings)
     previous = run_report("summary", store, scope.previous().flt, settings)
     by = trend_grouping(scope.period)
@@ -162,4 +159,4 @@ def overview(
         "open_contacts": now.get("open_contacts") or 0,
         "control_href": "/calls?" + scope.query(status="open"),
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=scope, fmt=format)
+    return ctx.respond(page, scope)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel
 
 from callscope.settings import Settings
-from callscope.web.deps import SettingsDep, SupervisorDep, TranslatorDep
-from callscope.web.view import Page, respond
+from callscope.web.deps import SupervisorDep
+from callscope.web.view import Page, PageDep
 
 router = APIRouter()
 
@@ -49,16 +49,14 @@ def settings_view(settings: Settings) -> dict[str, Any]:
 
 @router.get("/settings")
 def settings_page(
-    request: Request,
-    settings: SettingsDep,
-    who: SupervisorDep,
-    t: TranslatorDep,
-    format: str = Query("html"),
+    ctx: PageDep,
+    _: SupervisorDep,
 ) -> Response:
+    settings, t = ctx.settings, ctx.t
     view = settings_view(settings)
     page = Page("settings", t("nav.settings"), "settings.html", data=view)
     page.json = {
         "cards": {name: dict(items) for name, items in view["cards"]},
         "agents": view["agents"],
     }
-    return respond(request, page, who=who, t=t, settings=settings, scope=None, fmt=format)
+    return ctx.respond(page, None)
