@@ -37,7 +37,7 @@ def test_a_wrong_value_names_the_file_and_key(tmp_path: Path) -> None:
         load_settings(config)
     message = str(info.value)
     assert str(config) in message
-    assert "timezone: Value error, unknown time zone 'Moscow'" in message
+    assert "timezone: unknown time zone 'Moscow'" in message
     assert "asterisk.no_such_key" in message
 
 

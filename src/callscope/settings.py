@@ -427,14 +427,7 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Read the TOML file (explicit path, $CALLSCOPE_CONFIG, or ./callscope.toml) and the
     environment; `overrides` (from command-line options) win over both."""
     path = _config_path(config)
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise ConfigError(f"config file {path} does not exist") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, "config file") if path is not None else {}
     try:
         settings = Settings(**data)
         if overrides:
@@ -443,8 +436,25 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             settings = Settings.model_validate(merged)
     except ValidationError as exc:
         where = str(path) if path is not None else "settings"
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(f"{where}: {problems}") from exc
+        raise ConfigError(f"{where}: {validation_problems(exc)}") from exc
     return settings
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file's tables, or a ConfigError naming the file (`what`: "config file", ...)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{what} {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def validation_problems(exc: ValidationError, noise: frozenset[str] = frozenset()) -> str:
+    """Pydantic's errors as one line a person can act on: `key.path: message; ...` (`noise`:
+    validator names pydantic puts in the path, which mean nothing to the file's author)."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'] if p not in noise)}: "
+        f"{err['msg'].removeprefix('Value error, ')}"
+        for err in exc.errors()
+    )

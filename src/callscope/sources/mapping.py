@@ -9,7 +9,6 @@ the CSV and producing facts is mapped_csv.py's business.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callscope.errors import ConfigError
 from callscope.model import Direction, EndStage, LegResult
+from callscope.settings import read_toml, validation_problems
 
 TIME_FIELDS = frozenset({"started_at", "answered_at", "ended_at", "ring_started_at"})
 DURATION_FIELDS = frozenset({"wait_s", "talk_s"})
@@ -221,24 +221,14 @@ class Mapping(BaseModel):
 
 def load_mapping(path: Path) -> Mapping:
     """Read and validate a mapping file; every problem is a ConfigError naming file and key."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"mapping file {path} does not exist") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    data = read_toml(path, "mapping file")
     try:
         return Mapping.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'] if p not in _PYDANTIC_NOISE)}: "
-            f"{err['msg'].removeprefix('Value error, ')}"
-            for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from exc
+        raise ConfigError(f"{path}: {validation_problems(exc, _PYDANTIC_NOISE)}") from exc
 
 
-_PYDANTIC_NOISE = {"function-after[_one_source(), FieldSpec]"}
+_PYDANTIC_NOISE = frozenset({"function-after[_one_source(), FieldSpec]"})
 
 
 class FieldSql:
