@@ -97,6 +97,20 @@ def test_ring_all_answered_by_the_second_member(tmp_path: Path) -> None:
     assert answered["hangup_side"] == "caller"
 
 
+def test_events_of_one_second_count_in_file_order(tmp_path: Path) -> None:
+    """queue_log times are whole seconds: a caller who finds `sales` empty and is sent on to
+    `support` in the same second entered `sales` first (never whichever row a thread saw first)."""
+    staged = stage(tmp_path, """
+        1700000200|1700000200.30|sales|NONE|ENTERQUEUE||+79001112233|1
+        1700000200|1700000200.30|sales|NONE|EXITEMPTY|1|1|0
+        1700000200|1700000200.30|support|NONE|ENTERQUEUE||+79001112244|1
+        1700000230|1700000200.30|support|NONE|ABANDON|1|1|30
+    """)  # fmt: skip
+    (call,) = staged.facts("call_facts")
+    assert (call["caller"], call["queue"]) == ("+79001112233", "sales")
+    assert call["exit_reason"] == "abandoned"
+
+
 def test_ring_no_answer_is_in_milliseconds_and_a_member_channel_gives_the_extension(
     tmp_path: Path,
 ) -> None:

@@ -79,7 +79,7 @@ in_queue AS (  -- the caller channel runs app Queue from QueueCallerJoin to Queu
 ),
 dialstatus AS (  -- DIALSTATUS a channel had when it hung up: its last DialEnd as the dialler;
                  -- app_queue leaves it alone when it cancels members because the caller left
-    SELECT d.tenant, d.uniqueid, arg_max(d.fields ->> 'DialStatus', d.ts) AS status
+    SELECT d.tenant, d.uniqueid, arg_max(d.fields ->> 'DialStatus', (d.ts, d.row_no)) AS status
     FROM a d
     ASOF LEFT JOIN in_queue q ON q.tenant = d.tenant AND q.uniqueid = d.uniqueid AND d.ts >= q.ts
     WHERE d.event = 'DialEnd' AND d.uniqueid IS NOT NULL

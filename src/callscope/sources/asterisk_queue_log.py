@@ -261,7 +261,10 @@ _TECH = "local|pjsip|sip|iax2|dahdi|skinny|mgcp|h323|ooh323|unistim|motif|consol
 _LEGS_CTE = _sql(f"""
 ev AS (
     SELECT tenant, callid, nullif(queue, 'NONE') AS queue, agent, upper(trim(event)) AS event,
-        time AS t, data1, data2, data3, data4, data5, htime, ttime, import_id, row_no
+        time AS t, data1, data2, data3, data4, data5, htime, ttime, import_id, row_no,
+        -- queue_log times are whole seconds: events of one second count in file order (one
+        -- BIGINT, as cheap to compare as the time; a struct key doubled these aggregates)
+        epoch(time)::BIGINT * 2147483648 + row_no AS ord
     FROM {{raw}}
     WHERE upper(trim(event)) IN @CALL_EVENTS@
       AND callid IS NOT NULL AND upper(callid) NOT IN ('NONE', 'MANAGER', 'REALTIME')
@@ -271,14 +274,15 @@ calls AS (
         coalesce(min(t) FILTER (WHERE event = 'ENTERQUEUE'), min(t)) AS started_at,
         max(t) AS last_t,
         arg_min(coalesce(data2, CASE WHEN regexp_full_match(data1, '[+]?[0-9]+') THEN data1 END),
-            t) FILTER (WHERE event = 'ENTERQUEUE') AS caller,
-        arg_min(data1, t) FILTER (WHERE event = 'DID') AS did,
-        coalesce(arg_min(queue, t) FILTER (WHERE event = 'ENTERQUEUE'), arg_min(queue, t)) AS queue,
+            ord) FILTER (WHERE event = 'ENTERQUEUE') AS caller,
+        arg_min(data1, ord) FILTER (WHERE event = 'DID') AS did,
+        coalesce(arg_min(queue, ord) FILTER (WHERE event = 'ENTERQUEUE'), arg_min(queue, ord))
+            AS queue,
         CASE WHEN bool_or(event = 'CONNECT') THEN 'agent'
              WHEN bool_or(event <> 'DID') THEN 'queue' END AS end_stage,
-        arg_max(@EXIT_CASE@, t) FILTER (WHERE event IN @EXITS@) AS exit_reason,
+        arg_max(@EXIT_CASE@, ord) FILTER (WHERE event IN @EXITS@) AS exit_reason,
         min(t) FILTER (WHERE event = 'ENTERQUEUE' OR event IN @EXITS@) AS queue_entered_at,
-        arg_max(CASE WHEN event = 'COMPLETEAGENT' THEN 'agent' ELSE 'caller' END, t)
+        arg_max(CASE WHEN event = 'COMPLETEAGENT' THEN 'agent' ELSE 'caller' END, ord)
             FILTER (WHERE event IN ('COMPLETEAGENT', 'COMPLETECALLER', 'ABANDON')) AS hangup_side
     FROM ev GROUP BY tenant, callid
 ),

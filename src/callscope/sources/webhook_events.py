@@ -47,38 +47,41 @@ CALL_FACTS = f"""
 SELECT tenant, call_id AS call_key, '{SOURCE}' AS source, {PRIORITY} AS priority,
        min(event_at) AS started_at,
        coalesce(max(event_at) FILTER (WHERE event_type = 'call.ended'), max(event_at)) AS ended_at,
-       arg_min(from_number, event_at) FILTER (WHERE from_number IS NOT NULL) AS caller,
-       arg_min(to_number, event_at) FILTER (WHERE to_number IS NOT NULL) AS callee,
-       coalesce(arg_min(line, event_at) FILTER (WHERE line IS NOT NULL),
-                CASE WHEN coalesce(arg_min(direction, event_at) FILTER (
+       arg_min(from_number, ord) FILTER (WHERE from_number IS NOT NULL) AS caller,
+       arg_min(to_number, ord) FILTER (WHERE to_number IS NOT NULL) AS callee,
+       coalesce(arg_min(line, ord) FILTER (WHERE line IS NOT NULL),
+                CASE WHEN coalesce(arg_min(direction, ord) FILTER (
                               WHERE direction IS NOT NULL), 'inbound') = 'inbound'
-                     THEN arg_min(to_number, event_at) FILTER (WHERE to_number IS NOT NULL)
+                     THEN arg_min(to_number, ord) FILTER (WHERE to_number IS NOT NULL)
                 END) AS line,
-       CASE WHEN arg_min(direction, event_at) FILTER (WHERE direction IS NOT NULL) = 'outbound'
-            THEN coalesce(arg_min(agent, event_at) FILTER (WHERE event_type = 'call.started'),
-                          arg_min(from_number, event_at)) END AS origin_agent,
-       arg_min(queue, event_at) FILTER (WHERE queue IS NOT NULL) AS queue,
-       arg_max(end_stage, event_at) FILTER (WHERE end_stage IS NOT NULL) AS end_stage,
-       arg_max(hangup_by, event_at) FILTER (WHERE hangup_by IS NOT NULL) AS hangup_side,
+       CASE WHEN arg_min(direction, ord) FILTER (WHERE direction IS NOT NULL) = 'outbound'
+            THEN coalesce(arg_min(agent, ord) FILTER (WHERE event_type = 'call.started'),
+                          arg_min(from_number, ord)) END AS origin_agent,
+       arg_min(queue, ord) FILTER (WHERE queue IS NOT NULL) AS queue,
+       arg_max(end_stage, ord) FILTER (WHERE end_stage IS NOT NULL) AS end_stage,
+       arg_max(hangup_by, ord) FILTER (WHERE hangup_by IS NOT NULL) AS hangup_side,
        NULL::VARCHAR AS ivr_path,
-       arg_max(recording, event_at) FILTER (WHERE recording IS NOT NULL) AS recording,
+       arg_max(recording, ord) FILTER (WHERE recording IS NOT NULL) AS recording,
        NULL::VARCHAR AS exit_reason,
        min(event_at) FILTER (WHERE queue IS NOT NULL) AS queue_entered_at
-FROM {{raw}} WHERE call_id IS NOT NULL AND event_type LIKE 'call.%'
+FROM (SELECT *, (event_at, import_id, row_no) AS ord FROM {{raw}})  -- same instant: as received
+WHERE call_id IS NOT NULL AND event_type LIKE 'call.%'
 GROUP BY tenant, call_id
 """
 
 LEG_FACTS = f"""
 WITH e AS (
-    SELECT *, coalesce(leg_id, agent) AS leg FROM {{raw}}
+    SELECT *, coalesce(leg_id, agent) AS leg, (event_at, import_id, row_no) AS ord FROM {{raw}}
     WHERE call_id IS NOT NULL AND event_type LIKE 'call.%'
 ),
 legs AS (
-    SELECT tenant, call_id, leg, any_value(agent) AS agent, any_value(queue) AS queue,
+    SELECT tenant, call_id, leg,
+           arg_min(agent, ord) FILTER (WHERE agent IS NOT NULL) AS agent,
+           arg_min(queue, ord) FILTER (WHERE queue IS NOT NULL) AS queue,
            min(event_at) FILTER (WHERE event_type = 'call.ringing') AS ring_at,
            min(event_at) FILTER (WHERE event_type = 'call.answered') AS answered_at,
            min(event_at) FILTER (WHERE event_type = 'call.ring_ended') AS ring_end_at,
-           arg_min(result, event_at) FILTER (WHERE event_type = 'call.ring_ended') AS ring_result
+           arg_min(result, ord) FILTER (WHERE event_type = 'call.ring_ended') AS ring_result
     FROM e WHERE leg IS NOT NULL AND event_type IN ('call.ringing', 'call.answered',
                                                     'call.ring_ended')
     GROUP BY ALL
