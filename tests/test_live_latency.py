@@ -10,10 +10,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from callscope.live.board import Board
 from callscope.live.events import LiveEvent
 from callscope.live.outbox import FakeSender
-from callscope.live.service import LiveService
+from callscope.live.service import RESCAN, LiveService
 from callscope.settings import Settings
 from callscope.store import open_store
 from live_support import run
@@ -171,3 +173,28 @@ def test_the_loop_rebuilds_agent_states_after_the_pass_not_in_it() -> None:
         assert service.driver.rebuild_agent_states() is False  # nothing moved since
         service.close()
     assert before == [] and after == [("101", "paused", "lunch")]
+
+
+def test_the_whole_horizon_report_runs_between_passes_not_in_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once a minute the report over the whole horizon looks for contacts that came in some
+    other way; a missed call waiting for the pass in flight must not wait for that too."""
+    with open_store(None) as store:
+        service = LiveService(store, settings(grace=0), FakeSender())
+        service.cycle()  # at start: the whole horizon
+        asked: list[list[str] | None] = []
+        scan = service.tracker.scan
+
+        def spy(now: datetime, numbers: list[str] | None = None, **kw: Any) -> dict[str, int]:
+            asked.append(numbers)
+            return scan(now, numbers, **kw)
+
+        monkeypatch.setattr(service.tracker, "scan", spy)
+        later = datetime.now(UTC).replace(tzinfo=None) + RESCAN
+        assert service.rescan_due(later)
+        service.cycle(later, hold=True, rescan=False)  # as the background loop runs it
+        assert None not in asked and service.rescan_due(later)
+        service.rescan(later)
+        service.close()
+    assert asked[-1] is None and not service.rescan_due(later)

@@ -282,10 +282,12 @@ def ingest_staged(
     """
     con = store.con
     con.execute(_STAGE_REJECTS_IF_MISSING)
-    import_id = _next_import_id(con)
+    row = con.execute(
+        "SELECT (SELECT coalesce(max(import_id), 0) + 1 FROM imports),"
+        f" (SELECT count(*) FROM {staged_table})"
+    ).fetchone()
+    import_id, rows = (int(row[0]), int(row[1])) if row else (1, 0)
     batch = Batch(import_id, origin, f"{origin}:{import_id}")
-    row = con.execute(f"SELECT count(*) FROM {staged_table}").fetchone()
-    rows = int(row[0]) if row else 0
     return _in_transaction(
         con, lambda: _store_staged(con, source, settings, batch, staged_table, rows, 0)
     )
@@ -349,24 +351,30 @@ def _store_staged(
     rows_read: int,
     header_lines: int,
 ) -> FileResult:
-    """Keep the staged rows that are new, the rejects, and re-assemble the calls touched."""
+    """Keep the staged rows that are new, the rejects, and re-assemble the calls touched.
+
+    A live pass runs this for a few calls several times a second: what it needs to know
+    before writing is asked in one statement, the batch's `imports` row is written once at
+    the end, and the rejects tables are touched only when there are rejects."""
     tenant = settings.tenant
     import_id = batch.import_id
-    con.execute(
-        "INSERT INTO imports (import_id, tenant, file, format, sha256, size_bytes, encoding,"
-        " started_at) VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [import_id, tenant, batch.file, source.name, batch.sha256, batch.size_bytes,
-         batch.encoding],
-    )  # fmt: skip
     ensure_raw_table(con, source)
     raw = source.raw_table
-
+    row = con.execute(
+        f"SELECT (SELECT count(*) > count(DISTINCT record_key) FROM {stage}),"
+        " (SELECT count(*) FROM stage_rejects),"
+        " NOT EXISTS (SELECT 1 FROM calls WHERE tenant = $1),"
+        f" EXISTS (SELECT 1 FROM {raw} WHERE tenant = $1)",
+        [tenant],
+    ).fetchone()
+    repeats, rejects, was_empty, kept = (
+        (bool(row[0]), int(row[1]), bool(row[2]), bool(row[3])) if row else (False, 0, True, False)
+    )
     # The same record twice in one batch: the later copy is a reject that points at the first.
-    distinct = con.execute(f"SELECT count(*) > count(DISTINCT record_key) FROM {stage}").fetchone()
-    if distinct and distinct[0]:
+    if repeats:
         _reject_repeats(con, stage, header_lines)
-    rejects_row = con.execute("SELECT count(*) FROM stage_rejects").fetchone()
-    rejects = int(rejects_row[0]) if rejects_row else 0
+        rejects_row = con.execute("SELECT count(*) FROM stage_rejects").fetchone()
+        rejects = int(rejects_row[0]) if rejects_row else 0
     if rows_read == 0 and rejects > 0:
         sample = con.execute(
             "SELECT line_no, reason FROM stage_rejects ORDER BY line_no LIMIT 1"
@@ -375,23 +383,21 @@ def _store_staged(
         raise InputFormatError(
             f"{batch.file}: no line could be read as {source.name} ({rejects} rejected; {where})"
         )
-    empty_row = con.execute("SELECT count(*) = 0 FROM calls WHERE tenant = ?", [tenant]).fetchone()
-    was_empty = bool(empty_row and empty_row[0])
     cols = ", ".join(c.strip().split(" ")[0] for c in source.raw_columns.split(",") if c.strip())
-    kept = con.execute(f"SELECT EXISTS (SELECT 1 FROM {raw} WHERE tenant = ?)", [tenant]).fetchone()
     # A tenant's first batch has nothing to compare with: skipping the anti-join saves a hash
     # table of every record key.
     known = (
         f" WHERE NOT EXISTS (SELECT 1 FROM {raw} r"
         f" WHERE r.tenant = '{_q(tenant)}' AND r.record_key = s.record_key)"
-        if kept and kept[0]
+        if kept
         else ""
     )
-    con.execute(
+    new_row = con.execute(
         f"INSERT INTO {raw} SELECT {cols}, '{_q(tenant)}', {import_id}, record_key, row_no"
         f" FROM {stage} s{known}"
-    )
-    fresh = not (kept and kept[0])
+    ).fetchone()
+    new = int(new_row[0]) if new_row else 0
+    fresh = not kept
     if fresh:
         # Every staged row is new: the facts read them from the stage, not back from the raw
         # table, where they sit uncommitted and compressed.
@@ -401,23 +407,26 @@ def _store_staged(
         )
     else:
         new_rows = f"SELECT * FROM {raw} WHERE import_id = {import_id}"
-    new_row = con.execute(f"SELECT count(*) FROM ({new_rows})").fetchone()
-    new = int(new_row[0]) if new_row else 0
-    con.execute(
-        "INSERT INTO rejects SELECT ?, ?, ?, ?, line_no, field, raw, reason FROM stage_rejects",
-        [import_id, tenant, batch.file, source.name],
-    )
-    con.execute("DELETE FROM stage_rejects")
+    if rejects:
+        con.execute(
+            "INSERT INTO rejects SELECT ?, ?, ?, ?, line_no, field, raw, reason FROM stage_rejects",
+            [import_id, tenant, batch.file, source.name],
+        )
+        con.execute("DELETE FROM stage_rejects")
     calls = 0
     if new:
         calls = _assemble_new(con, source, settings, new_rows, full=was_empty, fresh=fresh)
         # The kept missed contacts of the numbers these calls touched (all, on a first batch).
         refresh_contacts(con, settings, None if was_empty else "asm_scope")
+    # started_at and finished_at are both the transaction's start (DuckDB's now()), as when
+    # the row was inserted first and updated at the end.
     con.execute(
-        "UPDATE imports SET rows_read = ?, rows_new = ?, rejects = ?,"
-        " finished_at = now()::TIMESTAMP WHERE import_id = ?",
-        [rows_read, new, rejects, import_id],
-    )
+        "INSERT INTO imports (import_id, tenant, file, format, sha256, size_bytes, encoding,"
+        " rows_read, rows_new, rejects, started_at, finished_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP, now()::TIMESTAMP)",
+        [import_id, tenant, batch.file, source.name, batch.sha256, batch.size_bytes,
+         batch.encoding, rows_read, new, rejects],
+    )  # fmt: skip
     con.execute(f"DROP TABLE IF EXISTS {stage}")
     status = "imported" if new else "unchanged"
     return FileResult(

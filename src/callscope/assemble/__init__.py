@@ -189,17 +189,43 @@ def rebuild_agent_states(
     settings: Settings,
     tenant: str,
     raw_tables: dict[str, str],
+    agents: dict[str, list[str]] | None = None,
 ) -> int:
     """agent_states of a tenant from every source's agent events, rebuilt whole (they are few
-    next to calls, and a pause may start in one file and end in the next)."""
+    next to calls, and a pause may start in one file and end in the next).
+
+    `agents` (the live intake, between whole rebuilds): per source, the names (as its raw
+    column `agent` has them) of the agents whose events changed. Only that source's rows of
+    those agents - and of every name that resolves to the same agent - are rebuilt, from all
+    their events; other sources' rows are left as they are. These are the rows a whole
+    rebuild gives for a source whose agent events are computed per raw `agent` over that
+    agent's events alone and carry the source's name: a whole rebuild cost the live intake
+    160-200 ms a pass at 60,000 agent events."""
     load_agent_aliases(con, settings)
-    con.execute("DELETE FROM agent_states WHERE tenant = ?", [tenant])
+    if agents is None:
+        con.execute("DELETE FROM agent_states WHERE tenant = ?", [tenant])
     for source in sources:
         facts = facts_of(source, settings)
         if "agent_events" not in facts or source.name not in raw_tables:
             continue
-        raw = f"(SELECT * FROM {raw_tables[source.name]} WHERE tenant = '{_q(tenant)}')"
-        sql = facts["agent_events"].replace("{raw}", raw)
+        raw = f"SELECT * FROM {raw_tables[source.name]} r WHERE r.tenant = '{_q(tenant)}'"
+        if agents is not None:
+            if source.name not in agents:
+                continue
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE agent_scope AS SELECT DISTINCT"
+                f" {agent_id_sql('n.name', 'NULL::VARCHAR')} AS agent"
+                " FROM (SELECT unnest($1::VARCHAR[]) AS name) n",
+                [agents[source.name]],
+            )
+            con.execute(
+                "DELETE FROM agent_states WHERE tenant = ? AND source = ?"
+                " AND agent IN (SELECT agent FROM agent_scope)",
+                [tenant, source.name],
+            )
+            resolved = agent_id_sql("r.agent", "NULL::VARCHAR")
+            raw += f" AND {resolved} IN (SELECT agent FROM agent_scope)"
+        sql = facts["agent_events"].replace("{raw}", f"({raw})")
         con.execute(
             f"""
             INSERT INTO agent_states

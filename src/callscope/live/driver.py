@@ -54,13 +54,24 @@ HELD = {
 }
 
 
+# The agents whose agent events a batch of the source's staged rows holds, where agent_states
+# can be rebuilt per agent (`assemble.rebuild_agent_states(agents=...)`: agent events computed
+# per raw `agent` alone). Agent events of other sources rebuild the tenant's table whole.
+AGENTS_OF = {
+    WEBHOOK: "SELECT DISTINCT agent FROM live_stage"
+    " WHERE event_type = 'agent.state' AND agent IS NOT NULL",
+}
+
+
 @dataclass
 class Moved:
-    """What one pass moved: events, and the calls (re-)assembled."""
+    """What one pass moved: events, the calls (re-)assembled, and agent events: of sources
+    rebuilt whole (`agent_events`) or per agent (`agents`, names by source)."""
 
     events: int = 0
     calls: list[str] = field(default_factory=list)
     agent_events: bool = False
+    agents: dict[str, set[str]] = field(default_factory=dict)
 
 
 class Driver:
@@ -70,9 +81,11 @@ class Driver:
         self.tenant = settings.tenant
         for name in STAGE:
             importer.ensure_raw_table(store.con, get_source(name))
-        # Agent events moved since agent_states were last rebuilt. True at start: a crash
-        # between a move and its rebuild must not leave them stale until the next agent event.
+        # Agent events moved since agent_states were last rebuilt. True at start (a whole
+        # rebuild): a crash between a move and its rebuild must not leave them stale until
+        # the next agent event. `agents_due`: agents whose rows alone are due, by source.
         self.agent_states_due = True
+        self.agents_due: dict[str, set[str]] = {}
 
     def step(
         self,
@@ -95,16 +108,19 @@ class Driver:
             if (name,) in waiting:
                 self._move(get_source(name), moved, flush, first, hold_s)
         self.agent_states_due = self.agent_states_due or moved.agent_events
+        for name, agents in moved.agents.items():
+            self.agents_due.setdefault(name, set()).update(agents)
         if agent_states:
             self.rebuild_agent_states()
         return moved
 
     def rebuild_agent_states(self) -> bool:
-        """agent_states from every agent event kept, if events moved since the last rebuild.
-        Whole, as the import does (`assemble.rebuild_agent_states`): 160-200 ms at 60,000
-        events, growing with the history - so the service runs it after a missed call's pass,
-        not before."""
-        if not self.agent_states_due:
+        """agent_states from the agent events kept, if events moved since the last rebuild:
+        whole, as the import does (`assemble.rebuild_agent_states`: 160-200 ms at 60,000
+        events, growing with the history), at start and after agent events of a source not
+        in AGENTS_OF; else only the rows of the agents whose events moved. The service runs
+        it after a missed call's pass, not before."""
+        if not self.agent_states_due and not self.agents_due:
             return False
         sources = importer.stored_sources(self.store.con)
         rebuild_agent_states(
@@ -113,8 +129,10 @@ class Driver:
             self.settings,
             self.tenant,
             {s.name: s.raw_table for s in sources},
+            None if self.agent_states_due else {k: sorted(v) for k, v in self.agents_due.items()},
         )
         self.agent_states_due = False
+        self.agents_due = {}
         return True
 
     def _move(self, source: Source, moved: Moved, flush: bool, first: bool, hold_s: float) -> None:
@@ -149,16 +167,20 @@ class Driver:
             """,
             [self.tenant, source.name],
         )
+        # What was staged, in one statement: events, those of no call, the calls, the agents.
+        agents = AGENTS_OF.get(source.name)
         row = con.execute(
-            "SELECT count(*), count(*) FILTER (WHERE key IS NULL) FROM ("
-            f"SELECT {source.key_sql} AS key FROM live_stage)"  # type: ignore[attr-defined]
+            "SELECT count(*), count(*) FILTER (WHERE key IS NULL),"
+            " (SELECT list(call_key ORDER BY call_key) FROM live_ready),"
+            f" ({f'SELECT list(agent) FROM ({agents})' if agents else 'NULL::VARCHAR[]'})"
+            f" FROM (SELECT {source.key_sql} AS key FROM live_stage)"  # type: ignore[attr-defined]
         ).fetchone()
         count, without_call = (int(row[0]), int(row[1])) if row else (0, 0)
-        if not count:
+        if not count or row is None:
             return
-        calls = [
-            str(r[0]) for r in con.execute("SELECT call_key FROM live_ready ORDER BY 1").fetchall()
-        ]
+        calls = [str(k) for k in row[2] or []]
+        if row[3]:
+            moved.agents.setdefault(source.name, set()).update(str(a) for a in row[3])
         # The intake keeps writing meanwhile: delete exactly the events staged, not whatever
         # matches the condition by now. A crash between the two steps re-stages events the
         # raw table already keeps, which ingest_staged skips.
@@ -173,4 +195,4 @@ class Driver:
         )
         moved.events += count
         moved.calls.extend(calls)
-        moved.agent_events = moved.agent_events or without_call > 0
+        moved.agent_events = moved.agent_events or (without_call > 0 and agents is None)

@@ -54,9 +54,15 @@ class Tracker:
         self.store = store
         self.settings = settings
         calls = store.ibis.table("calls")
-        self._unanswered = ibis.to_sql(
-            calls.filter(~answered(calls, settings)).select("call_id"), dialect="duckdb"
-        )
+        # The answered rule as a column, so that the calls of a pass are read once, by their
+        # ids (an `IN (unanswered calls)` subquery scanned every call of the store again).
+        self._calls = ibis.to_sql(
+            calls.select(
+                "tenant", "call_id", "external_number", "direction",
+                unanswered=~answered(calls, settings),
+            ),
+            dialect="duckdb",
+        )  # fmt: skip
         span = settings.live.notify.quiet_hours
         if span:  # may run over midnight (21:00-08:00): check each end on its own
             start, _, end = span.partition("-")
@@ -81,12 +87,14 @@ class Tracker:
             return []
         rows = self.store.con.execute(
             f"""
-            SELECT DISTINCT c.external_number FROM calls c
+            WITH ids AS (SELECT unnest($2::VARCHAR[]) AS id),
+            keys AS (SELECT id FROM ids
+                     UNION SELECT call_key FROM key_links
+                           WHERE tenant = $1 AND alias_key IN (SELECT id FROM ids))
+            SELECT DISTINCT c.external_number FROM ({self._calls}) c
             WHERE c.tenant = $1 AND c.external_number IS NOT NULL
-              AND (list_contains($2, c.call_id)
-                   OR c.call_id IN (SELECT call_key FROM key_links
-                                    WHERE tenant = $1 AND list_contains($2, alias_key)))
-              AND ((c.direction = 'inbound' AND c.call_id IN ({self._unanswered}))
+              AND c.call_id IN (SELECT id FROM keys)
+              AND ((c.direction = 'inbound' AND c.unanswered)
                    OR c.external_number IN (SELECT external_number FROM notify_contacts
                                             WHERE tenant = $1 AND state = 'open'))
             ORDER BY 1
@@ -102,9 +110,11 @@ class Tracker:
         missed(self.store, MetricFilter(date_from=today, date_to=today, numbers=("+0",)),
                self.settings)  # fmt: skip
 
-    def scan(self, now: datetime, numbers: list[str] | None = None) -> dict[str, int]:
+    def scan(
+        self, now: datetime, numbers: list[str] | None = None, *, follow_up: bool = True
+    ) -> dict[str, int]:
         """Compare the missed-contact report of the last horizon (of `numbers` only, when
-        given) with what was said so far."""
+        given) with what was said so far; then (`follow_up`) queue the reminders due."""
         s = self.settings
         zone = ZoneInfo(s.timezone)
         today = now.replace(tzinfo=UTC).astimezone(zone).date()
@@ -138,7 +148,8 @@ class Tracker:
                     [status, now, s.tenant, key],
                 )
                 counts["closed"] += 1
-        counts.update(self.follow_up(now))
+        if follow_up:
+            counts.update(self.follow_up(now))
         return counts
 
     def _open(self, row: dict[str, Any], key: str, number: str, now: datetime) -> None:

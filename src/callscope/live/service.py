@@ -121,8 +121,8 @@ class LiveService:
         hold_s = float(self.settings.live.late_answer_grace_s) if hold else 0.0
         early = self.driver.step(first=True, hold_s=hold_s)
         numbers = self.tracker.touched_numbers(early.calls)
-        if numbers:
-            _add(counts, self.tracker.scan(now, numbers))
+        if numbers:  # (reminders are the full pass's: a missed call's pass only tells it)
+            _add(counts, self.tracker.scan(now, numbers, follow_up=False))
             if counts["new"] and self._running is not None:
                 self._running.call_soon_threadsafe(self._deliver.set)
         counts["events"] += early.events
@@ -140,10 +140,13 @@ class LiveService:
         flush: bool = False,
         send: bool = True,
         hold: bool = False,
+        rescan: bool = True,
     ) -> dict[str, int]:
         """One pass of the background work (synchronous; run on the store's worker thread):
         move finished calls, decide notifications, and (`send`) deliver what is due. `hold`
-        (the background loop): calls that ended unanswered wait `live.late_answer_grace_s`."""
+        (the background loop): calls that ended unanswered wait `live.late_answer_grace_s`.
+        `rescan=False` (the background loop) leaves the report over the whole horizon, once
+        due, to `rescan()` (after the first pass, which always runs it)."""
         now = now or utcnow()
         counts: dict[str, int] = {"events": 0, "calls": 0, "alerts": 0}
         if not flush and self._scanned is not None:
@@ -156,11 +159,8 @@ class LiveService:
         moved = self.driver.step(flush=flush, hold_s=hold_s, agent_states=not hold)
         counts["events"] += moved.events
         counts["calls"] += len(moved.calls)
-        if self._scanned is None or now - self._scanned >= RESCAN or flush:
-            _add(counts, self.tracker.scan(now))
-            if self._scanned is None:
-                self.tracker.warm(now)
-            self._scanned = now
+        if self._scanned is None or flush or (rescan and self.rescan_due(now)):
+            _add(counts, self.rescan(now))
         else:
             # Only the customers of the calls just assembled can have a contact opened or
             # closed by them: the report is asked for those numbers alone.
@@ -177,6 +177,20 @@ class LiveService:
         counts["sent"] = send_due(self.store, self.settings, self.sender, now) if send else 0
         return counts
 
+    def rescan_due(self, now: datetime | None = None, *, late: int = 1) -> bool:
+        """The whole-horizon report is due (`late`: overdue by that many periods)."""
+        return self._scanned is None or (now or utcnow()) - self._scanned >= RESCAN * late
+
+    def rescan(self, now: datetime | None = None) -> dict[str, int]:
+        """The missed-contact report over the whole horizon (contacts that came in some other
+        way: a batch import into the same store), and the reminders it makes due."""
+        now = now or utcnow()
+        counts = self.tracker.scan(now)
+        if self._scanned is None:
+            self.tracker.warm(now)
+        self._scanned = now
+        return counts
+
     async def _loop(self) -> None:
         gap = float(self.settings.live.assemble_every_s)
         # The first pass (the report over the whole horizon, compiling the metric queries)
@@ -188,7 +202,7 @@ class LiveService:
                 await asyncio.wait_for(self._assemble.wait(), timeout=max(gap, IDLE_S))
             self._assemble.clear()
             self._urgent.clear()
-            counts = await self.worker.run(lambda: self.cycle(send=False, hold=True))
+            counts = await self.worker.run(lambda: self.cycle(send=False, hold=True, rescan=False))
             queued = ("new", "reminders", "escalations", "alerts")
             if any(counts.get(k) for k in queued):
                 self._deliver.set()
@@ -198,6 +212,13 @@ class LiveService:
             # early pass alone: it waited a whole pause and pass before.
             if not self._urgent.is_set():
                 await self.worker.run(self.driver.rebuild_agent_states)
+            # The whole-horizon report (once a minute) runs between passes, not inside one a
+            # missed call may be waiting for; a call ended unanswered meanwhile goes first
+            # (unless missed calls keep coming so fast that it would never run).
+            if self.rescan_due(late=1 if not self._urgent.is_set() else 2):
+                counts = await self.worker.run(self.rescan)
+                if any(counts.get(k) for k in queued):
+                    self._deliver.set()
             until = asyncio.get_running_loop().time() + gap
             while (left := until - asyncio.get_running_loop().time()) > 0:
                 with contextlib.suppress(TimeoutError):

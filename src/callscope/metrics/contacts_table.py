@@ -223,10 +223,11 @@ def refresh_contacts(
                 [tenant],
             )
     rows = _insert(con, settings, full)
-    con.execute(
-        "INSERT OR REPLACE INTO contacts_state VALUES (?, ?, now()::TIMESTAMP)",
-        [tenant, fingerprint(settings)],
-    )
+    if full:  # (a batch's refresh found the fingerprint the table already has)
+        con.execute(
+            "INSERT OR REPLACE INTO contacts_state VALUES (?, ?, now()::TIMESTAMP)",
+            [tenant, fingerprint(settings)],
+        )
     return {"full": full, "contacts": rows, "ms": _ms(began)}
 
 
