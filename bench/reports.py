@@ -94,11 +94,14 @@ FROM c
 """
 
 # 1-3 agent legs per inbound call; the last leg of an answered call is the one that answered,
-# the others were cancelled when it did (ring-all) or rang out before (hunt).
+# the others were cancelled when it did (ring-all) or rang out before (hunt). Each leg carries
+# its call's facts, as the assembler writes them (migration 6).
 LEGS_SQL = """
 INSERT INTO legs BY NAME
 WITH k AS (
     SELECT call_id, tenant, started_at, first_answered_at, talk_s, outcome,
+           direction AS call_direction, started_at AS call_started_at,
+           first_answered_at AS call_first_answered_at, max_talk_s AS call_max_talk_s,
            1 + hash(call_id, 'legs') % 3 AS n
     FROM calls WHERE direction = 'inbound' AND end_stage <> 'ivr'
 ), l AS (
@@ -114,7 +117,8 @@ SELECT call_id, tenant, (j + 1)::INTEGER AS leg_no, 'agent' AS destination_kind,
        CASE WHEN outcome = 'answered' AND j = n - 1 THEN 'answered'
             WHEN outcome = 'answered' THEN 'cancelled_answered_elsewhere'
             ELSE 'no_answer' END AS result,
-       'bench' AS source
+       'bench' AS source,
+       call_direction, call_started_at, call_first_answered_at, call_max_talk_s
 FROM l
 """
 
@@ -288,7 +292,11 @@ def main() -> None:
     parser.add_argument("--config", type=Path, help="settings for --compile (e.g. the demo's)")
     parser.add_argument("--child", nargs=3, metavar=("DB", "REPORT", "OPTIONS"),
                         help=argparse.SUPPRESS)  # fmt: skip
+    parser.add_argument("--keep", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.keep:
+        print(json.dumps(keep_contacts(args.keep)))
+        return
     if args.child:
         db, report, options = args.child
         print(json.dumps(child(Path(db), report, json.loads(options))))
@@ -307,13 +315,19 @@ def main() -> None:
             generate(db, calls)
             print(f"generated {calls:,} calls in {time.perf_counter() - began:.0f} s",
                   file=sys.stderr)  # fmt: skip
-        built = keep_contacts(db)
-        if built is not None:
-            print(f"kept contacts built in {built:.1f} s ({calls:,} calls)"
-                  f"  load {os.getloadavg()[0]:.2f}", file=sys.stderr)  # fmt: skip
         env = os.environ.copy()
         if args.src:
             env["PYTHONPATH"] = str(args.src.resolve())
+        # The package under test opens the store (and migrates it, if it is the newer one):
+        # a baseline's package must find the store at its own schema.
+        kept = subprocess.run(
+            [sys.executable, __file__, "--keep", str(db)],
+            check=True, capture_output=True, text=True, env=env,
+        )  # fmt: skip
+        built = json.loads(kept.stdout.strip().splitlines()[-1])
+        if built is not None:
+            print(f"kept contacts built in {built:.1f} s ({calls:,} calls)"
+                  f"  load {os.getloadavg()[0]:.2f}", file=sys.stderr)  # fmt: skip
         for report, base in RUNS:
             if wanted and report not in wanted:
                 continue

@@ -13,6 +13,8 @@ from types import ModuleType
 
 import pytest
 
+from callscope.store import open_store
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL_MASTER = ROOT.parent / "shared" / "data" / "pbx-samples" / "asterisk-real" / "Master.csv"
 ROWS = 2_000
@@ -95,3 +97,24 @@ def test_rows_read_like_asterisk_cdr(gen: ModuleType, written: Path) -> None:
     )
     customers = {r["src"] for r in rows if r["channel"].startswith("PJSIP/trunk-")}
     assert all(re.match(r"^(\+79|89|79)\d{9}$|^anonymous$", c) for c in customers)
+
+
+def test_the_report_benchmarks_store_gives_each_leg_its_calls_facts(tmp_path: Path) -> None:
+    # bench/reports.py writes calls and legs straight in SQL, as the assembler would: each leg
+    # carries its call's direction, start, answer and longest talk (migration 6).
+    spec = importlib.util.spec_from_file_location("reports_bench", ROOT / "bench" / "reports.py")
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    db = tmp_path / "reports.duckdb"
+    bench.generate(db, 3_000)
+    facts = ("direction", "started_at", "first_answered_at", "max_talk_s")
+    differs = " OR ".join(f"l.call_{f} IS DISTINCT FROM c.{f}" for f in facts)
+    with open_store(db, read_only=True) as store:
+        row = store.con.execute(
+            f"""SELECT count(*), count(*) FILTER (WHERE {differs}) FROM legs l
+                LEFT JOIN calls c ON c.tenant = l.tenant AND c.call_id = l.call_id"""
+        ).fetchone()
+    assert row is not None
+    assert row[0] > 3_000 * 0.5
+    assert row[1] == 0

@@ -23,7 +23,8 @@ from ground_truth import differences, load_truth
 
 # Master.csv and queue_log stamp whole seconds; the call's start (and so its wait) and the queue
 # entry time of a batch import that includes them come from those, up to a second earlier.
-WHOLE_SECOND_COLUMNS = {"started_at", "wait_s", "queue_entered_at"}
+# (legs carry their call's start as call_started_at: the same whole-second stamp)
+WHOLE_SECOND_COLUMNS = {"started_at", "wait_s", "queue_entered_at", "call_started_at"}
 
 
 def _rows(store: Store, table: str, order: str) -> list[dict[str, Any]]:

@@ -159,12 +159,18 @@ def assemble(
         """,
         [settings.region],
     )
+    # Each leg carries the facts of its call the legs-side reports filter and count by
+    # (migration 6): a leg without a call here has none, as it has no call to join.
     con.execute(
         """
         INSERT INTO legs BY NAME
-        SELECT call_id, tenant, leg_no, destination_kind, agent, extension, queue,
-               ring_started_at, answered_at, ended_at, ring_s, talk_s, result, hangup_side, source
-        FROM asm_legs
+        SELECT l.call_id, l.tenant, l.leg_no, l.destination_kind, l.agent, l.extension, l.queue,
+               l.ring_started_at, l.answered_at, l.ended_at, l.ring_s, l.talk_s, l.result,
+               l.hangup_side, l.source,
+               c.direction AS call_direction, c.started_at AS call_started_at,
+               c.first_answered_at AS call_first_answered_at, c.max_talk_s AS call_max_talk_s
+        FROM asm_legs l
+        LEFT JOIN asm_calls c ON c.tenant = l.tenant AND c.call_id = l.call_id
         """
     )
     calls = con.execute("SELECT count(*) FROM asm_calls").fetchone()

@@ -18,8 +18,8 @@ from callscope.metrics.scope import (
     Scope,
     agents_table,
     build,
+    call_legs,
     make_scope,
-    period_legs,
     query,
     scoped_calls,
     share,
@@ -185,26 +185,33 @@ def pauses(scope: Scope, hours: list[int]) -> ir.Table:
     return out.mutate(paused_in_peak_s=out.paused_in_peak_s.fill_null(0.0))
 
 
+def offered_legs(scope: Scope) -> ir.Table:
+    """Legs of offered (inbound) calls of the filter that rang the filter's agents."""
+    agents = scope.agent_set()
+    lg = call_legs(scope)
+    if agents is not None:
+        lg = lg.filter(scope.in_agents(lg.agent))
+    return lg.filter(lg.call_direction == "inbound")
+
+
+def rang_no_answer(lg: ir.Table) -> ir.BooleanValue:
+    """Not picked up, and ended by ring timeout or caller hang-up (ring-all cancels are not)."""
+    return lg.answered_at.isnull() & lg.result.isin(["no_answer", "caller_hung_up"])
+
+
 def leg_figures(scope: Scope) -> ir.Table:
     """Per agent: the leg-level columns (offered .. talk_s_total) over offered calls."""
     s = scope.settings
-    agents = scope.agent_set()
-    c = with_definitions(scope, scoped_calls(scope))
-    inbound = c.filter(c.direction == "inbound").select("call_id", "is_missed")
-    legs = period_legs(scope)
-    if agents is not None:
-        legs = legs.filter(scope.in_agents(legs.agent))
-    lg = legs.join(inbound, "call_id")
+    lg = offered_legs(scope)
     picked = lg.answered_at.notnull()
     ok = picked & (lg.talk_s >= float(s.min_talk_s))
     quick = picked & (lg.talk_s < float(s.quick_hangup_s))
     # Quantiles over a NULL-masked column, not `where=`: Spark needs a constant quantile.
     pickup = ibis.cases((ok, lg.ring_s), else_=ibis.null().cast("float64"))
-    return lg.group_by("agent").aggregate(
+    per = lg.group_by("agent").aggregate(
         offered=lg.count(),
         answered=ok.sum(),
-        rang_no_answer=(~picked & lg.result.isin(["no_answer", "caller_hung_up"])).sum(),
-        lost_calls=lg.call_id.nunique(where=lg.is_missed),
+        rang_no_answer=rang_no_answer(lg).sum(),
         pickup_s_mean=lg.ring_s.mean(where=ok),
         pickup_s_median=pickup.median(),
         pickup_s_p90=pickup.quantile(0.9),
@@ -214,6 +221,18 @@ def leg_figures(scope: Scope) -> ir.Table:
         talk_s_mean=lg.talk_s.mean(where=ok),
         talk_s_total=lg.talk_s.sum(where=ok),
     )
+    # Missed calls each agent was rung for: a distinct over the missed calls' legs alone (a
+    # DISTINCT inside the aggregate above hashes every leg's call id, twice the cost).
+    missed = lg.filter(~lg.call_answered).select(l_agent=lg.agent, call_id=lg.call_id).distinct()
+    lost = missed.group_by("l_agent").aggregate(lost_calls=missed.count())
+    out = per.left_join(lost, per.agent == lost.l_agent)
+    columns = [
+        c for c in per.columns if c not in ("agent", "offered", "answered", "rang_no_answer")
+    ]
+    return out.select(
+        "agent", "offered", "answered", "rang_no_answer",
+        lost_calls=out.lost_calls.fill_null(0), **{c: out[c] for c in columns},
+    )  # fmt: skip
 
 
 def agent_table(scope: Scope, hours: list[int]) -> ir.Table:

@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 
 from callscope.metrics.agents import peak_hours
 from callscope.metrics.report import MetricFilter, Report
-from callscope.metrics.scope import Scope, build, make_scope, period_legs, query, share
+from callscope.metrics.scope import Scope, build, call_legs, make_scope, query, share
 from callscope.metrics.service import inbound
 from callscope.settings import Settings
 from callscope.store import Store
@@ -61,7 +61,7 @@ def load(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     scope = make_scope(store, flt, settings)
 
     def calls() -> ir.Table:
-        c = inbound(scope, first_of_day=False)
+        c = inbound(scope)
         return c.mutate(weekday=c.local_start.day_of_week.index() + 1, hour=c.local_start.hour())
 
     def heatmap() -> ir.Table:
@@ -90,7 +90,8 @@ def load(store: Store, flt: MetricFilter, settings: Settings) -> Report:
         per_hour[r["hour"]] = per_hour.get(r["hour"], 0) + int(r["offered"])
 
     def per_agent() -> ir.Table:
-        lg = period_legs(scope).join(calls().select("call_id"), "call_id")
+        lg = call_legs(scope)
+        lg = lg.filter(lg.call_direction == "inbound")  # the legs of offered calls
         ok = lg.answered_at.notnull() & (lg.talk_s >= float(settings.min_talk_s))
         per = lg.group_by("agent").aggregate(
             offered=lg.count(), answered=ok.sum(), talk_s=lg.talk_s.sum(where=ok)

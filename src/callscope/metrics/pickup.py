@@ -19,10 +19,9 @@ from callscope.metrics.scope import (
     Scope,
     agents_table,
     build,
+    call_legs,
     make_scope,
-    period_legs,
     query,
-    scoped_calls,
 )
 from callscope.settings import Settings
 from callscope.store import Store
@@ -59,12 +58,10 @@ def pickup_table(scope: Scope) -> ir.Table:
     """One row per agent: answered, b0..b6 (the BUCKETS' counts) and unknown."""
     s = scope.settings
     agents = scope.agent_set()
-    calls = scoped_calls(scope)
-    inbound = calls.filter(calls.direction == "inbound").select("call_id")
-    legs = period_legs(scope)
+    lg = call_legs(scope)
     if agents is not None:
-        legs = legs.filter(scope.in_agents(legs.agent))
-    lg = legs.join(inbound, "call_id")
+        lg = lg.filter(scope.in_agents(lg.agent))
+    lg = lg.filter(lg.call_direction == "inbound")  # the legs of offered calls
     lg = lg.filter(lg.answered_at.notnull() & (lg.talk_s >= float(s.min_talk_s)))
     counts: dict[str, Any] = {}
     for i, (_, lo, hi) in enumerate(BUCKETS):

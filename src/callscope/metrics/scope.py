@@ -15,12 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from callscope.metrics import compiled
-from callscope.metrics.report import Report
+from callscope.metrics.report import Report, arrow_rows
 from callscope.metrics.request import Scope as Scope
 from callscope.metrics.request import calendar as calendar
 from callscope.metrics.request import make_scope as make_scope
@@ -73,12 +74,38 @@ def _agents_memtable(rows: tuple[tuple[str, str | None, str | None], ...]) -> ir
     )
 
 
-def last_agent_rung(scope: Scope, calls: ir.Table) -> ir.Table:
-    """Per call of `calls`: the agent whose phone rang last (a missed call is attributed to
-    them). Only the legs of those calls are read (the period's, not the whole history)."""
-    rung = period_legs(scope)
-    rung = rung.filter(rung.call_id.isin(calls.call_id))
-    return rung.group_by("call_id").aggregate(last_agent=rung.agent.argmax(rung.ring_started_at))
+def last_agent_rung(scope: Scope) -> ir.Table:
+    """Per unanswered call of the scope: the agent whose phone rang last (a missed call is
+    attributed to them). Read off the legs and their call's facts alone: no calls are joined."""
+    rung = call_legs(scope)
+    rung = rung.filter(~rung.call_answered)
+    # The assembler numbers a call's legs by ring start (unknown last), then agent: the highest
+    # leg_no is the last ring, and of agents rung at once (ring-all) always the same one. A leg
+    # whose ring start is unknown counts only when no leg of the call has one.
+    order = rung.ring_started_at.isnull().ifelse(rung.leg_no - 1_000_000, rung.leg_no)
+    return rung.group_by("call_id").aggregate(last_agent=by_key(rung.agent, order, "max_by"))
+
+
+def min_by(value: ir.Value, key: ir.Value) -> ir.Value:
+    """`value` at the row of the smallest `key` (`value` and `key` must not be NULL)."""
+    return by_key(value, key, "min_by")
+
+
+def by_key(value: ir.Value, key: ir.Value, name: str) -> ir.Value:
+    """`value` at the row of the smallest (min_by) or largest (max_by) `key`: the engine's own
+    aggregate (DuckDB arg_min / arg_max, Spark min_by / max_by). Ibis' argmin compiles to
+    FIRST(value ORDER BY key), which DuckDB runs through sort keys, several times slower over
+    millions of groups. Both engines skip rows whose key is NULL; DuckDB also those whose
+    value is, hence neither may be NULL."""
+    return _by_key(name, value.type(), key.type())(value, key)
+
+
+@lru_cache(maxsize=64)
+def _by_key(name: str, value: dt.DataType, key: dt.DataType) -> Any:
+    def aggregate(x: Any, key: Any) -> Any: ...
+
+    aggregate.__annotations__ = {"x": value, "key": key, "return": value}
+    return ibis.udf.agg.builtin(name=name)(aggregate)
 
 
 def period_legs(scope: Scope, margin: timedelta = timedelta(0)) -> ir.Table:
@@ -98,6 +125,51 @@ def period_legs(scope: Scope, margin: timedelta = timedelta(0)) -> ir.Table:
     return legs
 
 
+# The facts of a call its legs carry (migration 6): call column -> leg column.
+LEG_CALL_FACTS = {
+    "direction": "call_direction",
+    "started_at": "call_started_at",
+    "first_answered_at": "call_first_answered_at",
+    "max_talk_s": "call_max_talk_s",
+}
+
+
+def call_legs(scope: Scope) -> ir.Table:
+    """Agent legs (`period_legs`) of the calls `scoped_calls` selects, with their call's facts
+    (`call_*`) and `call_answered`. Over a year of ten million calls, joining the legs to the
+    calls costs more than the rest of a report, so the legs carry the facts every report
+    reads; a filter on lines, queues or customer numbers (the few calls it selects) and a
+    store not yet migrated (opened read-only) join the calls for them instead.
+
+    The agent filter is left to the caller: a report keeps the legs of the filter's agents,
+    and a call one of them was rung for is in the filter by definition."""
+    legs = period_legs(scope)
+    flt = scope.flt
+    if flt.lines or flt.queues or flt.numbers or "call_direction" not in legs.columns:
+        calls = tenant_calls(scope)
+        if flt.lines:
+            calls = calls.filter(scope.among(calls.line, "lines", lambda s: list(s.flt.lines)))
+        if flt.queues:
+            calls = calls.filter(scope.among(calls.queue, "queues", lambda s: list(s.flt.queues)))
+        if flt.numbers:
+            calls = calls.filter(
+                scope.among(calls.external_number, "numbers", lambda s: s.numbers())
+            )
+        facts = calls.select("call_id", **{new: calls[old] for old, new in LEG_CALL_FACTS.items()})
+        legs = legs.drop(*(c for c in LEG_CALL_FACTS.values() if c in legs.columns))
+        legs = legs.join(facts, "call_id")
+    if scope.start is not None:
+        legs = legs.filter(legs.call_started_at >= scope.since())
+    if scope.end is not None:
+        legs = legs.filter(legs.call_started_at < scope.until())
+    if flt.direction:
+        direction = scope.p("direction", "string", lambda s: s.flt.direction)
+        legs = legs.filter(legs.call_direction == direction)
+    return legs.mutate(
+        call_answered=is_answered(legs.call_first_answered_at, legs.call_max_talk_s, scope.settings)
+    )
+
+
 def tenant_calls(scope: Scope) -> ir.Table:
     calls = scope.table("calls")
     return calls.filter(scope.tenant_is(calls.tenant))
@@ -106,9 +178,15 @@ def tenant_calls(scope: Scope) -> ir.Table:
 def answered(calls: ir.Table, settings: Settings) -> ir.BooleanValue:
     """Answered: some leg to a person was picked up and talked at least min_talk_s
     (design.md 4)."""
-    return calls.first_answered_at.notnull() & (
-        calls.max_talk_s.fill_null(0) >= float(settings.min_talk_s)
-    )
+    return is_answered(calls.first_answered_at, calls.max_talk_s, settings)
+
+
+def is_answered(
+    first_answered_at: ir.TimestampValue, max_talk_s: ir.FloatingValue, settings: Settings
+) -> ir.BooleanValue:
+    """The rule of `answered` over a call's first answer time and longest talk, wherever
+    they are read from (the call, or the copy its legs carry)."""
+    return first_answered_at.notnull() & (max_talk_s.fill_null(0) >= float(settings.min_talk_s))
 
 
 def wait(calls: ir.Table, settings: Settings) -> ir.FloatingValue:
@@ -174,10 +252,15 @@ def with_definitions(scope: Scope, calls: ir.Table) -> ir.Table:
 def with_agent(scope: Scope, calls: ir.Table) -> ir.Table:
     """Add `agent` (who answered, else the last agent rung) and that agent's `team`.
 
-    Only unanswered calls need their last agent rung: the legs of the others are not read."""
-    last = last_agent_rung(scope, calls.filter(~calls.is_answered))
-    c = calls.left_join(last, calls.call_id == last.call_id).drop("call_id_right")
-    c = c.mutate(agent=ibis.cases((c.is_answered, c.answered_by), else_=c.last_agent))
+    Only unanswered calls need their last agent rung: only they are joined to it (the legs
+    of the others are not read), the answered ones take `answered_by` as they are."""
+    last = last_agent_rung(scope)
+    done = calls.filter(calls.is_answered)
+    done = done.select(*calls.columns, agent=done.answered_by)
+    rest = calls.filter(~calls.is_answered)
+    rest = rest.left_join(last, rest.call_id == last.call_id)
+    rest = rest.select(*calls.columns, agent=rest.last_agent)
+    c = done.cast(rest.schema()).union(rest)  # the join made every column nullable
     teams = agents_table(scope.settings).select("agent", "team")
     joined = c.left_join(teams, c.agent == teams.agent)
     return joined.drop("agent_right")

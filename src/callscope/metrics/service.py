@@ -18,6 +18,7 @@ from callscope.metrics.scope import (
     Scope,
     build,
     make_scope,
+    min_by,
     query,
     scoped_calls,
     share,
@@ -54,34 +55,47 @@ SERVICE_FORMULAS = {
 }
 
 
-def inbound(scope: Scope, *, first_of_day: bool = True) -> ir.Table:
-    """Offered calls with the definitions and, when asked, `first_of_day`."""
+def inbound(scope: Scope) -> ir.Table:
+    """Offered calls with the definitions."""
     c = with_definitions(scope, scoped_calls(scope))
-    c = c.filter(c.direction == "inbound")
-    return with_first_of_day(c, c) if first_of_day else c
+    return c.filter(c.direction == "inbound")
 
 
-def with_first_of_day(c: ir.Table, offered: ir.Table) -> ir.Table:
-    """`c` (calls of `offered` with columns added) with `first_of_day`: the call is its
-    customer's first of that local day (a hash aggregate and a join, not a window: over a
-    year of 10M calls the window's sort costs twice as much). The firsts come from `offered`
-    itself, so the joins that made `c` are not run a second time for them."""
-    known = offered.filter(offered.external_number.notnull())
-    firsts = known.group_by(number=known.external_number, day=known.local_start.date()).aggregate(
-        f_call_id=known.call_id.argmin(known.started_at)
-    )
-    firsts = firsts.select("f_call_id")
-    j = c.left_join(firsts, c.call_id == firsts.f_call_id)
-    return j.mutate(first_of_day=j.f_call_id.notnull()).drop("f_call_id")
+def first_calls(c: ir.Table, by: str, groups: ir.Table) -> ir.Table:
+    """Per customer and local day (`external_number`, the day of `local_start`): `group` and
+    `is_answered` of their first call among the offered calls `c`. One hash aggregate, no
+    join back to the calls: over a year of 10M calls the join (or a window's sort) costs more
+    than the rest of the report. Grouped by day, the group is the customer's day and the
+    answer is all it needs; otherwise the group enters as a small integer (its rank among
+    `groups`, every group of `c` in column g_group), packed with the answer into one number
+    for one fixed-size min_by: a string or a struct there costs several times more, and one
+    min_by for both means a tie of start times cannot take them from two calls."""
+    # Calls without a number are left out after the aggregate, not before: a filter on `c`
+    # would have the engine compute `c` (joins and all) a second time instead of reusing it.
+    days = c.group_by(number=c.external_number, day=c.local_start.date())
+    if by == "day":
+        f = days.aggregate(ok=min_by(c.is_answered, c.started_at))
+        f = f.filter(f.number.notnull())
+        return f.select(group=f.day, is_answered=f.ok)
+    groups = groups.mutate(g_id=ibis.row_number().over(order_by=groups.g_group))
+    ranked = c.join(groups, c.group.identical_to(groups.g_group))
+    packed = ranked.g_id * 2 + ranked.is_answered.cast("int64")
+    days = ranked.group_by(number=ranked.external_number, day=ranked.local_start.date())
+    f = days.aggregate(first=min_by(packed, ranked.started_at))
+    f = f.filter(f.number.notnull())
+    f = f.select(g_id=f.first // 2, is_answered=f.first % 2 == 1)
+    f = f.join(groups, "g_id")
+    return f.select(group=f.g_group, is_answered=f.is_answered)
 
 
-SERVICE_INPUTS = ("is_answered", "wait_s", "outcome_kind", "first_of_day", "talk_s")
+SERVICE_INPUTS = ("is_answered", "wait_s", "outcome_kind", "talk_s")
+FIRST_INPUTS = ("external_number", "local_start", "started_at")
 
 
 def service_aggregates(c: ir.Table, settings: Settings) -> dict[str, ir.Value]:
-    """The `service` columns as aggregates over offered calls (one definition for every
-    grouping, the totals and the summary); first_attempt_answer_rate where `c` has
-    `first_of_day`."""
+    """The `service` columns (all but first_attempt_answer_rate, which `first_calls` gives) as
+    aggregates over offered calls: one definition for every grouping, the totals and the
+    summary."""
     m = settings.metrics
     t = float(m.sl_threshold_s)
     ok = c.is_answered
@@ -107,24 +121,20 @@ def service_aggregates(c: ir.Table, settings: Settings) -> dict[str, ir.Value]:
         "service_level": sl,
         "abandon_rate": share(ab, o),
         "short_abandons": ab_short,
+        "talk_s_mean": c.talk_s.mean(where=ok),
     }
-    if "first_of_day" in c.columns:  # a hash aggregate over every call: only when asked for
-        first = c.first_of_day
-        cols["first_attempt_answer_rate"] = share((first & ok).sum(), first.sum())
-    cols["talk_s_mean"] = c.talk_s.mean(where=ok)
     for name in OUTCOMES:
         cols[f"outcome_{name}"] = (c.outcome_kind == name).sum()
     return cols
 
 
 def group_key(c: ir.Table, by: str) -> ir.Value:
-    local = c.local_start
     keys: dict[str, Any] = {
-        "hour": lambda: local.hour(),
-        "day": lambda: local.date(),
-        "weekday": lambda: local.day_of_week.index() + 1,
-        "week": lambda: local.truncate("W").date(),
-        "month": lambda: local.truncate("M").date(),
+        "hour": lambda: c.local_start.hour(),
+        "day": lambda: c.local_start.date(),
+        "weekday": lambda: c.local_start.day_of_week.index() + 1,
+        "week": lambda: c.local_start.truncate("W").date(),
+        "month": lambda: c.local_start.truncate("M").date(),
         "team": lambda: c.team,
         "queue": lambda: c.queue,
         "line": lambda: c.line,
@@ -142,20 +152,32 @@ def service(store: Store, flt: MetricFilter, settings: Settings, by: str = "day"
         raise ValueError(f"by={by!r}: use one of {', '.join(GROUPINGS)}")
     scope = make_scope(store, flt, settings)
 
-    def grouped() -> ir.Table:
-        offered = inbound(scope, first_of_day=False)
-        c = with_agent(scope, offered) if by in ("team", "agent") else offered
-        c = with_first_of_day(c, offered)
-        c = c.mutate(group=group_key(c, by))
-        return c.select("group", *SERVICE_INPUTS)
-
     def both() -> ir.Table:
-        # The groups and the totals in one query over the offered calls, read once.
-        c = grouped()
+        # The groups and the totals in one query over the offered calls.
+        offered = inbound(scope)
+        c = with_agent(scope, offered) if by in ("team", "agent") else offered
+        c = c.mutate(group=group_key(c, by)).select("group", *SERVICE_INPUTS, *FIRST_INPUTS)
         aggs = service_aggregates(c, settings)
-        per = c.group_by("group").aggregate(**aggs).mutate(total=False)
-        whole = c.aggregate(**aggs).mutate(group=ibis.null(c.group.type()), total=True)
-        return per.union(whole.select(*per.columns)).order_by(
+        per = c.group_by("group").aggregate(**aggs)
+        firsts = first_calls(c, by, per.select(g_group=per.group))
+        per_first = firsts.group_by("group").aggregate(
+            customers=firsts.count(), first_answered=firsts.is_answered.sum()
+        )
+        per = per.left_join(per_first, per.group.identical_to(per_first.group))
+        per = per.drop("group_right").mutate(total=False)
+        all_firsts = per_first.aggregate(
+            customers=per_first.customers.sum(), first_answered=per_first.first_answered.sum()
+        )
+        whole = c.aggregate(**aggs).cross_join(all_firsts)
+        whole = whole.mutate(group=ibis.null(c.group.type()), total=True)
+        out = per.union(whole.select(*per.columns))
+        rate = share(out.first_answered.fill_null(0), out.customers.fill_null(0))
+        columns: dict[str, ir.Value] = {"group": out.group}
+        for k in aggs:  # the documented order: the first-attempt rate before talk_s_mean
+            if k == "talk_s_mean":
+                columns["first_attempt_answer_rate"] = rate
+            columns[k] = out[k]
+        return out.select(**columns, total=out.total).order_by(
             ["total", ibis.asc("group", nulls_first=False)]
         )
 
@@ -185,7 +207,7 @@ def patience(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     scope = make_scope(store, flt, settings)
 
     def funnel() -> ir.Table:
-        c = inbound(scope, first_of_day=False)
+        c = inbound(scope)
         ab = c.filter(c.outcome_kind.isin(ABANDONS))
         aggs: dict[str, ir.Value] = {"total": ab.count()}
         for b in PATIENCE_BOUNDS:
@@ -232,7 +254,7 @@ def endpoints(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     scope = make_scope(store, flt, settings)
 
     def per() -> ir.Table:
-        c = inbound(scope, first_of_day=False)
+        c = inbound(scope)
         missed = c.filter(c.is_missed)
         missed = missed.mutate(
             endpoint=ibis.cases(

@@ -10,7 +10,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from callscope.metrics.agents import leg_figures
+from callscope.metrics.agents import offered_legs, rang_no_answer
 from callscope.metrics.contacts import contacts
 from callscope.metrics.report import MetricFilter, Report
 from callscope.metrics.scope import agents_table, build, make_scope, query, scoped_calls, share
@@ -41,7 +41,7 @@ def summary(store: Store, flt: MetricFilter, settings: Settings) -> Report:
         )
 
     def service_totals() -> ir.Table:
-        c = inbound(scope, first_of_day=False)  # the digest shows no first-attempt rate
+        c = inbound(scope)
         return c.aggregate(**service_aggregates(c, settings))
 
     def contact_totals() -> ir.Table:
@@ -57,7 +57,10 @@ def summary(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     m = settings.metrics
 
     def worst_agents() -> ir.Table:
-        at = leg_figures(scope)
+        lg = offered_legs(scope)
+        at = lg.group_by("agent").aggregate(
+            offered=lg.count(), rang_no_answer=rang_no_answer(lg).sum()
+        )
         at = at.mutate(miss_rate=share(at.rang_no_answer, at.offered))
         names = agents_table(settings).rename(n_agent="agent")
         at = at.left_join(names, at.agent == names.n_agent).drop("n_agent")
