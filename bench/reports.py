@@ -197,7 +197,7 @@ def child(db: Path, report: str, options: dict[str, Any]) -> dict[str, Any]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"report": report, "options": options, "seconds": round(seconds, 2),
             "scan_s": round(scan, 3), "x_scan": round(seconds / scan, 1),
-            "peak_mb": round(peak), "rows": len(result.rows)}  # fmt: skip
+            "peak_mb": round(peak), "rows": result.row_count}  # fmt: skip
 
 
 def _baseline_scan(store: Any, flt: Any) -> float:

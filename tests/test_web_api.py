@@ -156,6 +156,30 @@ def test_call_log_exports(client: TestClient) -> None:
     assert pdf.content.startswith(b"%PDF-")
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_big_report_streams_the_bytes_the_rows_would_give(client: TestClient, fmt: str) -> None:
+    """`missed` keeps its rows as Arrow and the route writes them as they are made: the same
+    bytes FastAPI gives for as_json() (JSONResponse) and the export gives for its rows."""
+    from fastapi.responses import JSONResponse
+
+    from callscope.web.api import report_columns
+    from callscope.web.export import to_csv
+    from callscope.web.reports import run_report
+
+    store, settings = shared_company()
+    flt = MetricFilter(date_from=LAST_DAY.replace(day=1), date_to=LAST_DAY, tenant="default")
+    report = run_report("missed", store, flt, settings)  # the route's (cached) Report
+    assert report.table is not None and report.row_count > 20
+    answer = client.get(f"/api/reports/missed?{MONTH}&format={fmt}")
+    assert answer.status_code == 200
+    if fmt == "json":
+        assert answer.headers["content-type"] == "application/json"
+        assert answer.content == JSONResponse(jsonable_encoder(report.as_json())).body
+    else:
+        assert 'filename="missed.csv"' in answer.headers["content-disposition"]
+        assert answer.content == to_csv(report_columns(report), report.rows)
+
+
 def test_a_customer_history(client: TestClient) -> None:
     contact = client.get(f"/api/reports/missed?{MONTH}").json()["rows"][0]
     number = contact["external_number"]

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
+from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,7 +22,7 @@ from callscope.cli.common import load_cli_settings as _settings
 from callscope.cli.logs import DateFrom, DateTo, _day
 from callscope.errors import CallscopeError
 from callscope.i18n import CATALOGUES, translate, value
-from callscope.metrics import GROUPINGS, REPORTS, MetricFilter, Report
+from callscope.metrics import GROUPINGS, REPORTS, MetricFilter, Report, rowtext
 from callscope.store import open_store
 
 ReportName = StrEnum("ReportName", {n: n for n in REPORTS})  # type: ignore[misc]
@@ -114,15 +116,30 @@ def report_command(
     with open_store(settings.db, read_only=True) as store:
         report = REPORTS[name.value](store, flt, settings, **options)
     language = lang.value if lang else settings.lang
-    if fmt is ReportFormat.json:
-        _write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=1, default=str), output)
-    elif fmt is ReportFormat.csv:
-        _write_csv(report, output)
+    if fmt in (ReportFormat.json, ReportFormat.csv):
+        write_report(report, fmt, output)
     elif fmt is ReportFormat.xlsx:
         assert output is not None
         write_xlsx(report, output)
     else:
         render(report, language)
+
+
+def write_report(report: Report, fmt: ReportFormat, output: Path | None) -> None:
+    """JSON (`Report.as_json()`) or CSV (every column): a report that kept its rows as Arrow
+    is written from Arrow as it is made, the same bytes its Python rows would give."""
+    table = report.table
+    if fmt is ReportFormat.json and table is not None:
+        _write_chunks(chain(rowtext.json_chunks(report, rowtext.CLI_JSON), [b"\n"]), output)
+    elif fmt is ReportFormat.json:
+        _write_text(json.dumps(report.as_json(), ensure_ascii=False, indent=1, default=str), output)
+    elif table is not None:
+        # The rows' columns, as `_fields` finds them in Python rows (none when there are none).
+        _write_chunks(
+            rowtext.csv_chunks(table, table.column_names if table.num_rows else []), output
+        )
+    else:
+        _write_csv(report, output)
 
 
 @app.command("summary")
@@ -148,6 +165,24 @@ def _write_text(text: str, output: Path | None) -> None:
         sys.stdout.write(text + "\n")
     else:
         output.write_text(text + "\n", encoding="utf-8")
+
+
+def _write_chunks(chunks: Iterable[bytes | memoryview], output: Path | None) -> None:
+    """UTF-8 pieces of a big report, written as they are made (not joined in memory first)."""
+    if output is None:
+        sys.stdout.flush()
+        raw = getattr(sys.stdout, "buffer", None)
+        for chunk in chunks:
+            if raw is not None:
+                raw.write(chunk)
+            else:
+                sys.stdout.write(bytes(chunk).decode())
+        if raw is not None:
+            raw.flush()
+        return
+    with output.open("wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
 
 
 def _fields(rows: list[dict[str, Any]]) -> list[str]:

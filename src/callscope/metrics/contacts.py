@@ -72,6 +72,13 @@ def customer_events(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     return ev.mutate(seg=seg)
 
 
+def by_time(at: ir.TimestampValue, *ids: ir.Value) -> ir.StructValue:
+    """An ordering key for argmin / argmax: the time, then ids for events at the same time.
+    NULL when the time is (such rows are passed over, as with the time alone)."""
+    key = ibis.struct({"at": at, **{f"id{i}": v for i, v in enumerate(ids)}})
+    return ibis.cases((at.notnull(), key), else_=ibis.null(key.type()))
+
+
 def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     """Every missed contact of the numbers `customer_events` selects, whenever it began: the
     table's columns (`contacts_table.COLUMNS`), computed from the calls."""
@@ -81,14 +88,18 @@ def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     ev = customer_events(scope, numbers)
     key = ["external_number", "seg"]
     miss = ev.filter(ev.is_miss)
+    # Calls (legs) that share a start time are told apart by their ids, in the order of the
+    # number's window (started_at, call_id): `contact_id` is then one call on every engine and
+    # in the kept table alike, not whichever the engine met first.
+    in_order = by_time(miss.started_at, miss.call_id)
     grouped = miss.group_by(key).aggregate(
-        contact_id=miss.call_id.argmin(miss.started_at),
+        contact_id=miss.call_id.argmin(in_order),
         first_missed_at=miss.started_at.min(),
         last_missed_at=miss.started_at.max(),
         attempts=miss.count(),
-        end_stage=miss.end_stage.argmax(miss.started_at),
-        line=miss.line.argmax(miss.started_at),
-        queue=miss.queue.argmax(miss.started_at),
+        end_stage=miss.end_stage.argmax(in_order),
+        line=miss.line.argmax(in_order),
+        queue=miss.queue.argmax(in_order),
         call_ids=miss.call_id.collect(),
     )
     legs = scope.table("legs")
@@ -97,7 +108,7 @@ def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     )
     ml = miss.select(*key, "call_id").join(rung, "call_id")
     who = ml.group_by(key).aggregate(
-        agent=ml.agent.argmax(ml.ring_started_at),
+        agent=ml.agent.argmax(by_time(ml.ring_started_at, ml.call_id, ml.leg_no)),
         agents_rung=ml.agent.collect(distinct=True).sort(),
     )
     succ = ev.filter(ev.is_success)
@@ -123,7 +134,8 @@ def computed(scope: Scope, numbers: ir.Table | None = None) -> ir.Table:
     )
     tried = tried.filter(tried.t_at > tried.first_missed_at)
     tries = tried.group_by(key).aggregate(
-        first_try_at=tried.t_at.min(), try_call_id=tried.t_call.argmin(tried.t_at)
+        first_try_at=tried.t_at.min(),
+        try_call_id=tried.t_call.argmin(by_time(tried.t_at, tried.t_call)),
     )
     t = grouped.left_join(who, key).drop("external_number_right", "seg_right")
     t = t.left_join(tries, key).drop("external_number_right", "seg_right")

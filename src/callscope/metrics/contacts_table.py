@@ -34,7 +34,9 @@ if TYPE_CHECKING:
     from callscope.metrics.scope import Scope
     from callscope.store import Store
 
-VERSION = 1  # of the definition: a change of contacts.computed bumps it (the tables rebuild)
+# Of the definition: a change of contacts.computed bumps it (the tables rebuild). 2: calls at
+# the same second are told apart by call_id (contact_id, last call, last agent rung, first try).
+VERSION = 2
 MIN_SCHEMA = 5  # migration that made the tables
 
 COLUMNS: dict[str, str] = {

@@ -8,6 +8,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from callscope.metrics import compiled
 from callscope.metrics.contacts import STATUSES, call_contacts, contacts
@@ -18,6 +19,7 @@ from callscope.metrics.scope import (
     build,
     make_scope,
     query,
+    query_table,
     scoped_calls,
 )
 from callscope.settings import Settings
@@ -78,14 +80,21 @@ def missed(store: Store, flt: MetricFilter, settings: Settings) -> Report:
     scope = make_scope(store, flt, settings)
 
     def listed() -> ir.Table:
-        t = contacts(scope).select(*MISSED_COLUMNS)
-        return t.order_by([ibis.desc("first_missed_at"), "contact_id"])
+        return contacts(scope).select(*MISSED_COLUMNS)
 
-    rows = query(scope, "missed.rows", listed)
+    # A year of a big store is a million contacts: they stay an Arrow table (`Report.table`),
+    # Python rows only if a reader asks for them; newest first (contact_id is unique).
+    order = [("first_missed_at", "descending"), ("contact_id", "ascending")]
+    rows = query_table(scope, "missed.rows", listed, order)
+    return build(scope, "missed", rows, CONTACT_FORMULAS, {"totals": status_counts(rows)})
+
+
+def status_counts(rows: pa.Table) -> dict[str, int]:
+    """Contacts per status, every status named (0 when none), counted by Arrow."""
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
-    for row in rows:
-        counts[row["status"]] += 1
-    return build(scope, "missed", rows, CONTACT_FORMULAS, {"totals": counts})
+    for pair in pc.value_counts(rows.column("status")).to_pylist():
+        counts[pair["values"]] = counts.get(pair["values"], 0) + int(pair["counts"])
+    return counts
 
 
 def _bucket(seconds: ir.NumericValue) -> ir.StringValue:

@@ -311,43 +311,51 @@ def query(scope: Scope, key: Hashable, expr: Callable[[], ir.Table]) -> list[dic
     """Rows of the expression `expr()` builds; `key` names the query among the metric layer's
     (with whatever its expression depends on besides the scope's shape). On DuckDB the SQL
     compiled for (key, shape) is reused, and `expr` is only called to compile it."""
+    rows: list[dict[str, Any]] = query_table(scope, key, expr).to_pylist()
+    return rows
+
+
+def query_table(
+    scope: Scope,
+    key: Hashable,
+    expr: Callable[[], ir.Table],
+    order: list[tuple[str, str]] | None = None,
+) -> pa.Table:
+    """`query`'s rows as an Arrow table (times and days already as text): for results too big
+    to turn into Python rows before someone needs them. `order` (column, "ascending" |
+    "descending") sorts the engine's rows in Arrow, before times become text: a million wide
+    rows cost an engine's sort (which moves every column with its keys) more than Arrow's
+    sort of the keys and one `take`; the keys must order the rows totally."""
     if scope.literal:
-        return fetch(scope, expr())
-    return _rows(scope, compiled.run(scope.store.ibis, (key, scope.shape), expr, scope))
+        expr_ = expr()
+        table = expr_.to_pyarrow(params=compiled.bindings(expr_, scope))
+    else:
+        table = compiled.run(scope.store.ibis, (key, scope.shape), expr, scope)
+    if order:
+        table = table.take(pc.sort_indices(table, order))
+    return _converted(scope, table)
 
 
 def fetch(scope: Scope, expr: ir.Table) -> list[dict[str, Any]]:
     """Rows of `expr`, compiled anew (`query` reuses compiled SQL)."""
-    return _rows(scope, expr.to_pyarrow(params=compiled.bindings(expr, scope)))
-
-
-def _rows(scope: Scope, table: pa.Table) -> list[dict[str, Any]]:
-    """UTC instants leave as ISO times in the tenant's zone (whole seconds), days as ISO
-    dates. The conversion is columnar (Arrow), not per row."""
-    zone_name = scope.settings.timezone
-    columns = []
-    for col, kind in zip(table.columns, table.schema, strict=True):
-        if pa.types.is_timestamp(kind.type):
-            instant = col.cast(pa.timestamp("s"), safe=False)
-            if kind.type.tz is None:
-                instant = instant.cast(pa.timestamp("s", tz="UTC"))
-            text = pc.strftime(
-                instant.cast(pa.timestamp("s", tz=zone_name)), format="%Y-%m-%dT%H:%M:%S%z"
-            )
-            col = pc.replace_substring_regex(
-                text, pattern=r"([+-]\d\d)(\d\d)$", replacement=r"\1:\2"
-            )
-        elif pa.types.is_date(kind.type):
-            col = col.cast(pa.string())
-        columns.append(col)
-    rows: list[dict[str, Any]] = pa.table(columns, names=table.column_names).to_pylist()
+    rows: list[dict[str, Any]] = fetch_table(scope, expr).to_pylist()
     return rows
+
+
+def fetch_table(scope: Scope, expr: ir.Table) -> pa.Table:
+    return _converted(scope, expr.to_pyarrow(params=compiled.bindings(expr, scope)))
+
+
+def _converted(scope: Scope, table: pa.Table) -> pa.Table:
+    """UTC instants leave as ISO times in the tenant's zone (whole seconds), days as ISO
+    dates: `callscope.metrics.report.arrow_rows`, columnar, not per row."""
+    return arrow_rows(table, scope.settings.timezone)
 
 
 def build(
     scope: Scope,
     name: str,
-    rows: list[dict[str, Any]],
+    rows: list[dict[str, Any]] | pa.Table,
     formulas: dict[str, str],
     extra: dict[str, Any] | None = None,
     **options: Any,

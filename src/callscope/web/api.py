@@ -11,10 +11,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import Response, StreamingResponse
 
 from callscope.assemble.numbers import to_e164
+from callscope.metrics import rowtext
 from callscope.metrics.report import Report
 from callscope.settings import Settings
 from callscope.web.access import Principal
@@ -106,6 +110,20 @@ def report_columns(report: Report) -> list[str]:
     return columns
 
 
+def table_columns(table: pa.Table) -> list[str]:
+    """`report_columns` of the same rows in Arrow: a nested column (list, struct) is left out
+    unless one of its values is null, and joins the columns at the first row where one is."""
+    if table.num_rows == 0:
+        return []
+    keyed: list[tuple[int, int, str]] = []
+    for pos, (name, col) in enumerate(zip(table.column_names, table.columns, strict=True)):
+        if not pa.types.is_nested(col.type):
+            keyed.append((0, pos, name))
+        elif col.null_count:
+            keyed.append((pc.index(pc.is_null(col), True).as_py(), pos, name))
+    return [name for _, _, name in sorted(keyed)]
+
+
 @router.get("/me", summary="Who the credentials belong to")
 def me(who: PrincipalDep) -> dict[str, Any]:
     return {"name": who.name, "tenant": who.tenant, "role": who.role, "agent": who.agent}
@@ -133,8 +151,22 @@ def report(
 ) -> Any:
     options = {"by": by} if by else {}
     result = run_report(name, store, scope.flt, settings, options)
+    table = result.table
+    if format == "json" and table is not None:
+        # A big report streams: its rows go from Arrow to text slice by slice, the same
+        # document FastAPI would make of as_json() (jsonable_encoder, then JSONResponse).
+        head = jsonable_encoder(result.head())
+        chunks = rowtext.json_chunks(result, rowtext.API_JSON, head)
+        return StreamingResponse(chunks, media_type="application/json")
     if format == "json":
         return result.as_json()
+    if format == "csv" and table is not None:
+        chunks = rowtext.csv_chunks(table, table_columns(table), lists=str)
+        return StreamingResponse(
+            chunks,
+            media_type=MEDIA["csv"],
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
     return export_response(
         format,
         name,
