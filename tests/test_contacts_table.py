@@ -16,7 +16,7 @@ from callscope.metrics import MetricFilter, call_colours, missed
 from callscope.metrics.contacts import computed
 from callscope.metrics.contacts_table import COLUMNS, ensure_contacts, fingerprint, warm
 from callscope.metrics.request import make_scope
-from callscope.settings import AgentConfig, ScheduleSettings, Settings
+from callscope.settings import AgentConfig, ScheduleSettings, Settings, load_settings
 from callscope.store import Store, open_store
 from callscope.testing import import_text
 
@@ -188,3 +188,21 @@ def test_warming_the_refresh_writes_nothing(store: Store, tmp_path: Path) -> Non
     before = (kept(store, MOSCOW), links(store))
     warm(store, MOSCOW)
     assert (kept(store, MOSCOW), links(store)) == before
+
+
+def test_a_setting_written_as_7_or_7_0_is_the_same_fingerprint(
+    store: Store, tmp_path: Path
+) -> None:
+    """A config's whole numbers come back as floats when a command line option is merged in
+    (`serve --db`): the table built by the import must still be the one the server reads."""
+    config = tmp_path / "callscope.toml"
+    config.write_text(
+        'timezone = "Europe/Moscow"\nmin_talk_s = 6\n\n'
+        "[metrics]\nresolution_horizon_days = 7\ncallback_sla_min = 10\n",
+        encoding="utf-8",
+    )
+    imported = load_settings(config)
+    served = load_settings(config, db=tmp_path / "other.duckdb")
+    assert fingerprint(served) == fingerprint(imported)
+    import_text(store, tmp_path, sc.EVERY_EDGE, settings=imported)
+    assert ensure_contacts(store, served) is None  # nothing to rebuild

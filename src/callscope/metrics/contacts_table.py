@@ -72,9 +72,11 @@ def fingerprint(settings: Settings) -> str:
     used = {
         "version": VERSION,
         "timezone": settings.timezone,
-        "min_talk_s": settings.min_talk_s,
-        "resolution_horizon_days": m.resolution_horizon_days,
-        "callback_sla_min": m.callback_sla_min,
+        # as floats: a config's `7` and the `7.0` a settings override round-trip gives are the
+        # same setting (before, `serve --db` rebuilt a demo's table at every start)
+        "min_talk_s": float(settings.min_talk_s),
+        "resolution_horizon_days": float(m.resolution_horizon_days),
+        "callback_sla_min": float(m.callback_sla_min),
         "schedule": settings.schedule.model_dump(mode="json"),
         "teams": {ext: a.team for ext, a in sorted(settings.agents.items())},
     }
