@@ -197,6 +197,9 @@ def test_pages_answer_as_json_and_exports_too(client: TestClient) -> None:
     for page in ("/", "/managers", "/managers/101", "/callbacks", "/load", "/calls"):
         doc = client.get(f"{page}?{MONTH}&format=json")
         assert doc.status_code == 200, page
+        if page == "/callbacks":  # the JSON has every contact of the period, the page its open ones
+            assert set(doc.json()) == {"callbacks", "missed"}
+            assert doc.json()["missed"]["rows"]
         for fmt, magic in (("xlsx", b"PK"), ("pdf", b"%PDF-")):
             body = client.get(f"{page}?{MONTH}&format={fmt}").content
             assert body.startswith(magic), (page, fmt)

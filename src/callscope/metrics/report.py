@@ -14,6 +14,7 @@ in the tenant's zone, to the second, with the offset (`2026-01-12T10:00:00+03:00
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -77,6 +78,15 @@ class Report:
     def table(self) -> pa.Table | None:
         """The rows as Arrow (the same values `rows` has), when the report kept them so."""
         return self._table
+
+    def rows_where(self, column: str, values: Sequence[str]) -> list[dict[str, Any]]:
+        """The rows whose `column` is one of `values`, in order. From a kept table only those
+        rows become Python rows (a year's open contacts, not all 986k)."""
+        if self._table is None or self._rows is not None:
+            return [r for r in self.rows if r.get(column) in values]
+        keep = pc.is_in(self._table[column], value_set=pa.array(list(values), pa.string()))
+        rows: list[dict[str, Any]] = self._table.filter(keep).to_pylist()
+        return rows
 
     @property
     def row_count(self) -> int:

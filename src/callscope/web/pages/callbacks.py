@@ -39,7 +39,7 @@ def callbacks(
     by_agent = report.extra.get("by_agent", [])
     for row in by_agent:
         row["agent_name"] = settings.agent_name(row.get("agent"))
-    open_rows = [r for r in missed.rows if r.get("status") in ("open", "attempted")]
+    open_rows = missed.rows_where("status", ("open", "attempted"))
     charts = {
         "shares": doughnut(
             [t.value(r["status"]) for r in shares],
@@ -86,7 +86,8 @@ def callbacks(
         Section(t("callbacks.sla"), sla_columns, by_agent, charts["sla"]),
         Section(t("callbacks.open"), list(OPEN_COLUMNS), open_rows),
     ]
-    page.json = {"callbacks": report.as_json(), "missed": missed.as_json()}
+    if ctx.fmt == "json":  # every contact of the period: only when asked for
+        page.json = {"callbacks": report.as_json(), "missed": missed.as_json()}
     page.data = {
         "shares": shares,
         "share_rows": report.rows,
