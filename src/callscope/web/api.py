@@ -11,8 +11,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import Response, StreamingResponse
@@ -102,26 +100,14 @@ def export_response(
 
 
 def report_columns(report: Report) -> list[str]:
+    """The columns a report's export has: every field of its rows, in order (a list prints as
+    text). A report kept as Arrow answers from its schema, without building Python rows."""
+    if report.table is not None:
+        return report.table.column_names if report.row_count else []
     columns: list[str] = []
     for row in report.rows:
-        columns += [
-            k for k, v in row.items() if k not in columns and not isinstance(v, list | dict)
-        ]
+        columns += [k for k in row if k not in columns]
     return columns
-
-
-def table_columns(table: pa.Table) -> list[str]:
-    """`report_columns` of the same rows in Arrow: a nested column (list, struct) is left out
-    unless one of its values is null, and joins the columns at the first row where one is."""
-    if table.num_rows == 0:
-        return []
-    keyed: list[tuple[int, int, str]] = []
-    for pos, (name, col) in enumerate(zip(table.column_names, table.columns, strict=True)):
-        if not pa.types.is_nested(col.type):
-            keyed.append((0, pos, name))
-        elif col.null_count:
-            keyed.append((pc.index(pc.is_null(col), True).as_py(), pos, name))
-    return [name for _, _, name in sorted(keyed)]
 
 
 @router.get("/me", summary="Who the credentials belong to")
@@ -161,7 +147,7 @@ def report(
     if format == "json":
         return result.as_json()
     if format == "csv" and table is not None:
-        chunks = rowtext.csv_chunks(table, table_columns(table), lists=str)
+        chunks = rowtext.csv_chunks(table, report_columns(result), lists=str)
         return StreamingResponse(
             chunks,
             media_type=MEDIA["csv"],
