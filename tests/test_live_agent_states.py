@@ -14,8 +14,9 @@ from callscope.live.inbox import Inbox, Incoming
 from callscope.settings import Settings
 from callscope.store import Store, open_store
 
-# 101 is also written as her queue member name; 103 as a channel; a pause is ended by an
-# event of a later pass, one event arrives after a later one, one agent has no pause at all.
+# 101 is also written as her queue member name, 102 as his, 103 as a channel and as a configured
+# alias; a state is ended by an event of a later pass under another of the agent's names, one
+# event arrives after a later one, one agent has no pause at all.
 PASSES: list[list[dict[str, Any]]] = [
     [
         {"type": "agent.state", "agent": "101", "state": "paused", "reason": "Lunch",
@@ -27,6 +28,8 @@ PASSES: list[list[dict[str, Any]]] = [
          "at": "2026-11-23T09:30:00Z"},
         {"type": "agent.state", "agent": "PJSIP/103-0000002a", "state": "offline",
          "at": "2026-11-23T09:05:00Z"},
+        {"type": "agent.state", "agent": "Boris", "state": "paused", "reason": "Break",
+         "at": "2026-11-23T09:02:00Z"},
     ],
     [
         {"type": "agent.state", "agent": "102", "state": "available", "at": "2026-11-23T09:04:00Z"},
@@ -40,6 +43,8 @@ PASSES: list[list[dict[str, Any]]] = [
         {"type": "call.ringing", "call_id": "c1", "agent": "103", "at": "2026-11-23T09:20:01Z"},
         {"type": "call.ended", "call_id": "c1", "at": "2026-11-23T09:20:30Z"},
         {"type": "agent.state", "agent": "103", "state": "available", "at": "2026-11-23T09:40:00Z"},
+        {"type": "agent.state", "agent": "Agent/1003", "state": "paused", "reason": "Coaching",
+         "at": "2026-11-23T09:45:00Z"},
     ],
 ]  # fmt: skip
 
@@ -47,7 +52,7 @@ SETTINGS = {
     "agents": {
         "101": {"name": "Anna Petrova", "team": "sales"},
         "102": {"name": "Boris", "team": "sales"},
-        "103": {"team": "support"},
+        "103": {"team": "support", "aliases": ["Agent/1003"]},
     }
 }
 
@@ -91,13 +96,15 @@ def test_each_pass_rebuilds_only_its_agents_and_equals_a_whole_rebuild() -> None
             "SELECT agent, state, reason, started_at::VARCHAR, ended_at::VARCHAR"
             " FROM agent_states ORDER BY agent, started_at"
         ).fetchall()
-    # (The webhook source ends a state at the next event of the same name as written: the
-    # whole rebuild does the same, so "Anna Petrova" available does not end 101's pause.)
+    # A state ends at the agent's next event, whatever name it came under: "Anna Petrova"
+    # available ends 101's dnd, "102" available ends Boris's break.
     assert agents == [
         ("101", "paused", "lunch", "2026-11-23 09:00:00", "2026-11-23 09:10:00"),
-        ("101", "paused", "dnd", "2026-11-23 09:10:00", None),
-        ("102", "on_call", None, "2026-11-23 09:01:00", "2026-11-23 09:04:00"),
-        ("103", "offline", None, "2026-11-23 09:05:00", None),
+        ("101", "paused", "dnd", "2026-11-23 09:10:00", "2026-11-23 09:30:00"),
+        ("102", "on_call", None, "2026-11-23 09:01:00", "2026-11-23 09:02:00"),
+        ("102", "paused", "break", "2026-11-23 09:02:00", "2026-11-23 09:04:00"),
+        ("103", "offline", None, "2026-11-23 09:05:00", "2026-11-23 09:40:00"),
+        ("103", "paused", "coaching", "2026-11-23 09:45:00", None),
     ]
 
 

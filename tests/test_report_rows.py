@@ -105,6 +105,8 @@ def test_rows_of_some_statuses_come_from_the_table_alone() -> None:
     assert kept.rows_where("status", ("open", "attempted")) == wanted
     assert listed.rows_where("status", ("open", "attempted")) == wanted
     assert kept._rows is None  # the others were never built
+    assert kept.rows_where("status", ("open", "attempted"), limit=2) == wanted[:2]
+    assert listed.rows_where("status", ("open", "attempted"), limit=2) == wanted[:2]
 
 
 ODD = pa.table(
@@ -127,7 +129,7 @@ def python_csv(rows: list[dict[str, object]], fields: list[str]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(fields)
-    writer.writerows([[rowtext.plain_list(r.get(f)) for f in fields] for r in rows])
+    writer.writerows([[rowtext.list_text(r.get(f)) for f in fields] for r in rows])
     return buf.getvalue().encode()
 
 
@@ -200,13 +202,40 @@ PLAIN_LISTS = pa.table(
 )
 
 
+def test_every_export_prints_a_list_as_people_write_one() -> None:
+    """`101, 102` in a CSV cell, an Excel cell, a PDF or page cell, whoever writes it: the CLI
+    from Arrow or from rows, the API, the dashboard. One rule: `rowtext.list_text`."""
+    from callscope.web.export import to_csv
+    from callscope.web.i18n import Translator
+
+    wanted = b'n,l\r\n1,"101, 102"\r\n2,\r\n3,\r\n4,a b\r\n5,7\r\n'
+    assert b"".join(rowtext.csv_chunks(PLAIN_LISTS, ["n", "l"])) == wanted
+    assert to_csv(["n", "l"], PLAIN_LISTS.to_pylist()) == wanted
+    assert python_csv(PLAIN_LISTS.to_pylist(), ["n", "l"]) == wanted
+    assert Translator("en", "UTC").cell("agents_rung", ["101", "102"]) == "101, 102"
+    assert rowtext.list_text([101, None, [1, 2]]) == "101, , 1, 2"
+    assert rowtext.list_text({"k": "в"}) == '{"k": "в"}'  # a mapping as JSON
+
+
 @pytest.mark.parametrize("table", [ODD, PLAIN_LISTS], ids=["odd", "plain-lists"])
-def test_api_csv_prints_lists_as_the_export_does(table: pa.Table) -> None:
-    """The web export writes a list as Python's str() of it: ['101', '102']."""
+def test_lists_from_arrow_print_as_from_python_rows(table: pa.Table) -> None:
+    """The streamed CSV (Arrow) and csv.writer over Python rows print lists alike."""
     fields = table.column_names
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(fields)
-    for row in table.to_pylist():
-        writer.writerow([str(v) if isinstance(v, list | dict) else row[f] for f, v in row.items()])
-    assert b"".join(rowtext.csv_chunks(table, fields, lists=str)) == buf.getvalue().encode()
+    assert b"".join(rowtext.csv_chunks(table, fields)) == python_csv(table.to_pylist(), fields)
+
+
+def test_cli_and_api_csv_of_a_report_are_the_same_bytes(db: Path, tmp_path: Path) -> None:
+    """`callscope report missed --format csv` and the API's / dashboard's CSV of the same rows
+    (agents_rung is a list)."""
+    from callscope.web.api import report_columns
+    from callscope.web.export import to_csv
+
+    out = tmp_path / "missed.csv"
+    args = ["report", "missed", "--db", str(db), "--tz", "Europe/Moscow", "--format", "csv"]
+    assert CliRunner().invoke(app, [*args, "--output", str(out)]).exit_code == 0
+    settings = load_cli_settings(db, "Europe/Moscow")
+    with open_store(settings.db, read_only=True) as store:
+        report = missed(store, MetricFilter(), settings)
+    assert any(len(r["agents_rung"] or []) > 1 for r in report.rows)
+    assert out.read_bytes() == to_csv(report_columns(report), report.rows)
+    assert b',"101, 102",' in out.read_bytes()  # the contact that rang 101 and 102

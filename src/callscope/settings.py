@@ -99,6 +99,13 @@ class WebSettings(BaseModel):
         default=False, description="Send cookies only over HTTPS (set behind a TLS proxy)"
     )
     page_size: int = Field(default=50, ge=1, le=1000, description="Call log rows per page")
+    open_contacts_shown: int = Field(
+        default=200,
+        ge=1,
+        le=5000,
+        description="Open missed contacts the callbacks page lists (the newest; the rest are "
+        "in the call log it links to)",
+    )
     assets_dir: Path | None = Field(
         default=None,
         description="Where `npm ci` put the browser assets (default: node_modules beside the app)",

@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,12 +41,9 @@ def artefacts() -> Path:
     return ARTEFACTS
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
-    db = tmp_path_factory.mktemp("web") / "company.duckdb"
-    with open_store(db) as store:
-        settings = build_company(store)
-    settings = settings.model_copy(update={"db": db})
+@contextmanager
+def serving(settings: Settings) -> Iterator[str]:
+    """The dashboard of `settings` (its `db`) on a free port, for as long as the block runs."""
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -57,9 +55,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         if time.monotonic() > deadline:
             pytest.fail("the web server did not start in 30 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", settings
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Settings]]:
+    db = tmp_path_factory.mktemp("web") / "company.duckdb"
+    with open_store(db) as store:
+        settings = build_company(store)
+    settings = settings.model_copy(update={"db": db})
+    with serving(settings) as base:
+        yield base, settings
 
 
 @pytest.fixture(scope="module")

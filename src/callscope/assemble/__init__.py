@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from callscope.assemble.agents import agent_id_sql, load_agent_aliases
+from callscope.assemble.agents import agent_id_sql, load_agent_aliases, resolved_raw_sql
 from callscope.assemble.calls import calls_sql
 from callscope.assemble.legs import legs_sql
 from callscope.assemble.numbers import normalise_numbers
@@ -198,15 +198,17 @@ def rebuild_agent_states(
     agents: dict[str, list[str]] | None = None,
 ) -> int:
     """agent_states of a tenant from every source's agent events, rebuilt whole (they are few
-    next to calls, and a pause may start in one file and end in the next).
+    next to calls, and a pause may start in one file and end in the next). A source's SQL sees
+    the agent id in its raw column `agent` (`resolved_raw_sql`), so its intervals are the
+    agent's, whatever name the PBX wrote each event under.
 
     `agents` (the live intake, between whole rebuilds): per source, the names (as its raw
     column `agent` has them) of the agents whose events changed. Only that source's rows of
-    those agents - and of every name that resolves to the same agent - are rebuilt, from all
+    those agents - every name that resolves to the same agent included - are rebuilt, from all
     their events; other sources' rows are left as they are. These are the rows a whole
-    rebuild gives for a source whose agent events are computed per raw `agent` over that
-    agent's events alone and carry the source's name: a whole rebuild cost the live intake
-    160-200 ms a pass at 60,000 agent events."""
+    rebuild gives for a source whose agent events are computed per agent over that agent's
+    events alone: a whole rebuild cost the live intake 160-200 ms a pass at 60,000 agent
+    events."""
     load_agent_aliases(con, settings)
     if agents is None:
         con.execute("DELETE FROM agent_states WHERE tenant = ?", [tenant])
@@ -214,7 +216,11 @@ def rebuild_agent_states(
         facts = facts_of(source, settings)
         if "agent_events" not in facts or source.name not in raw_tables:
             continue
-        raw = f"SELECT * FROM {raw_tables[source.name]} r WHERE r.tenant = '{_q(tenant)}'"
+        raw = resolved_raw_sql(
+            f"SELECT * FROM {raw_tables[source.name]} WHERE tenant = '{_q(tenant)}'",
+            source.raw_columns,
+            getattr(source, "agent_sql", None),
+        )
         if agents is not None:
             if source.name not in agents:
                 continue
@@ -229,17 +235,9 @@ def rebuild_agent_states(
                 " AND agent IN (SELECT agent FROM agent_scope)",
                 [tenant, source.name],
             )
-            resolved = agent_id_sql("r.agent", "NULL::VARCHAR")
-            raw += f" AND {resolved} IN (SELECT agent FROM agent_scope)"
+            raw = f"SELECT * FROM ({raw}) WHERE agent IN (SELECT agent FROM agent_scope)"
         sql = facts["agent_events"].replace("{raw}", f"({raw})")
-        con.execute(
-            f"""
-            INSERT INTO agent_states
-            SELECT e.tenant, {agent_id_sql("e.agent", "NULL::VARCHAR")}, e.state, e.reason,
-                   e.started_at, e.ended_at, e.source
-            FROM (SELECT {AGENT_EVENT_COLUMNS} FROM ({sql})) e
-            """
-        )
+        con.execute(f"INSERT INTO agent_states SELECT {AGENT_EVENT_COLUMNS} FROM ({sql})")
     row = con.execute("SELECT count(*) FROM agent_states WHERE tenant = ?", [tenant]).fetchone()
     return int(row[0]) if row else 0
 

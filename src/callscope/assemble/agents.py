@@ -36,3 +36,19 @@ def agent_id_sql(agent: str, extension: str) -> str:
         {extension},
         nullif(regexp_extract({agent}, '^(?:[A-Za-z0-9_]+/)([^-@;/\\s]+)', 1), ''),
         {agent})"""
+
+
+def resolved_raw_sql(raw: str, raw_columns: str, agent_sql: str | None = None) -> str:
+    """A source's raw rows with the column `agent` holding the agent id instead of the name the
+    PBX wrote, for its agent events SQL: a state ends at the same agent's next event, and "101"
+    and "Anna Petrova" are one agent when the config says so (a pause written under one name
+    and its end under the other is one pause, not a pause that never ends). `agent_sql` names
+    the agent in a raw that has no `agent` column (AMI: a header of the event)."""
+    resolved = agent_id_sql("r.agent", "NULL::VARCHAR")
+    if agent_sql is None:
+        names = {column.split()[0] for column in raw_columns.split(",")}
+        if "agent" not in names:
+            raise ValueError(f"raw columns without `agent` and no agent_sql: {raw_columns}")
+        return f"SELECT * REPLACE ({resolved} AS agent) FROM ({raw}) r"
+    named = f"SELECT *, {agent_sql} AS agent FROM ({raw})"
+    return f"SELECT * REPLACE ({resolved} AS agent) FROM ({named}) r"

@@ -192,17 +192,13 @@ def _fields(rows: list[dict[str, Any]]) -> list[str]:
     return fields
 
 
-def _plain(v: Any) -> Any:
-    return ",".join(map(str, v)) if isinstance(v, list) else v
-
-
 def _write_csv(report: Report, output: Path | None) -> None:
     fields = _fields(report.rows)
     handle = sys.stdout if output is None else output.open("w", newline="", encoding="utf-8")
     try:
         writer = csv.writer(handle)
         writer.writerow(fields)
-        writer.writerows([[_plain(r.get(f)) for f in fields] for r in report.rows])
+        writer.writerows([[rowtext.list_text(r.get(f)) for f in fields] for r in report.rows])
     finally:
         if output is not None:
             handle.close()
@@ -227,7 +223,7 @@ def write_xlsx(report: Report, path: Path) -> None:
         fields = _fields(rows)
         ws.append(fields)
         for r in rows:
-            ws.append([_plain(r.get(f)) for f in fields])
+            ws.append([rowtext.list_text(r.get(f)) for f in fields])
     about = book.create_sheet("settings")
     for key, val in [("period", report.period), *report.settings.items(), *report.formulas.items()]:
         about.append([key, json.dumps(val, ensure_ascii=False, default=str)])
@@ -268,7 +264,7 @@ def fmt_value(key: str, v: Any, lang: str) -> str:
     if isinstance(v, int):
         return f"{v:,}"
     if isinstance(v, list):
-        return ", ".join(map(str, v))
+        return str(rowtext.list_text(v))
     if isinstance(v, str) and len(v) >= 19 and v[10] == "T":
         return v[:16].replace("T", " ")
     return str(v)

@@ -79,13 +79,20 @@ class Report:
         """The rows as Arrow (the same values `rows` has), when the report kept them so."""
         return self._table
 
-    def rows_where(self, column: str, values: Sequence[str]) -> list[dict[str, Any]]:
-        """The rows whose `column` is one of `values`, in order. From a kept table only those
-        rows become Python rows (a year's open contacts, not all 986k)."""
+    def rows_where(
+        self, column: str, values: Sequence[str], limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The rows whose `column` is one of `values`, in order, the first `limit` of them. From
+        a kept table only those rows become Python rows (a year's open contacts, not all 986k;
+        a page's newest 200, not the year's tens of thousands of open ones)."""
         if self._table is None or self._rows is not None:
-            return [r for r in self.rows if r.get(column) in values]
+            return [r for r in self.rows if r.get(column) in values][:limit]
         keep = pc.is_in(self._table[column], value_set=pa.array(list(values), pa.string()))
-        rows: list[dict[str, Any]] = self._table.filter(keep).to_pylist()
+        if limit is None:
+            kept = self._table.filter(keep)
+        else:  # only the first rows are taken, not every matching one copied first
+            kept = self._table.take(pc.indices_nonzero(keep).slice(0, limit))
+        rows: list[dict[str, Any]] = kept.to_pylist()
         return rows
 
     @property

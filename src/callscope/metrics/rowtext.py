@@ -4,7 +4,7 @@ A year of missed contacts at 10M calls is a million rows: as Python dicts they c
 gigabytes before the first byte is written. Here each column becomes its text at once (Arrow
 compute), rows are joined from those, and the output is the same, byte for byte, as the Python
 writers give for `Report.as_json()` / `Report.rows`: `json.dumps` with the caller's indent and
-separators, `csv.writer` with the caller's rendering of lists. Values Arrow cannot print the
+separators, `csv.writer` with lists as `list_text` prints them. Values Arrow cannot print the
 way Python does (floats that are not whole, strings with control characters or CSV specials,
 other types) are printed by Python, once per distinct value.
 """
@@ -276,36 +276,38 @@ def csv_field(value: Any) -> str:
     return buf.getvalue()[: -len(",\r\n")]
 
 
-def plain_list(value: Any) -> Any:
-    """`callscope report --format csv` prints a list as its items joined by commas."""
-    return ",".join(map(str, value)) if isinstance(value, list) else value
+def list_text(value: Any) -> Any:
+    """How every export (CSV, Excel and PDF; the CLI's, the API's and the dashboard's) prints a
+    list in one cell: its items joined by ", " (`101, 102`), as a reader would write them; a
+    mapping as JSON. Any other value is returned as it is. JSON output keeps lists as arrays."""
+    if isinstance(value, list):
+        return ", ".join(
+            "" if v is None else str(list_text(v) if isinstance(v, list | dict) else v)
+            for v in value
+        )
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return value
 
 
 def csv_chunks(
-    table: pa.Table,
-    columns: list[str],
-    lists: Callable[[Any], Any] = plain_list,
-    header: bool = True,
+    table: pa.Table, columns: list[str], header: bool = True
 ) -> Iterator[bytes | memoryview]:
-    """`csv.writer` output of the header `columns` and the rows' values for them, a list
-    rendered by `lists` (a value of another nested type too); as UTF-8, in pieces."""
+    """`csv.writer` output of the header `columns` and the rows' values for them, a list (or
+    another nested value) printed by `list_text`; as UTF-8, in pieces."""
     if header:
         yield _csv_line([csv_field(c) for c in columns]).encode()
     if not columns or table.num_rows == 0:
         return
     if len(columns) == 1:  # csv quotes a lone empty field: let Python write such rows
         for value in table.column(columns[0]).to_pylist():
-            yield _csv_line([_one_field(value, lists)]).encode()
+            yield _csv_line([_one_field(value)]).encode()
         return
     for start in range(0, table.num_rows, BATCH):
         part = table.slice(start, BATCH)
         parts: list[Any] = []
         for i, c in enumerate(columns):
-            parts += (
-                [",", _csv_values(part.column(c), lists)]
-                if i
-                else [_csv_values(part.column(c), lists)]
-            )
+            parts += [",", _csv_values(part.column(c))] if i else [_csv_values(part.column(c))]
         yield _text_bytes(_templated([*parts, "\r\n"], part.num_rows))
 
 
@@ -313,17 +315,17 @@ def _csv_line(fields: list[str]) -> str:
     return ",".join(fields) + "\r\n"
 
 
-def _one_field(value: Any, lists: Callable[[Any], Any]) -> str:
+def _one_field(value: Any) -> str:
     buf = io.StringIO()
-    csv.writer(buf).writerow([lists(value) if isinstance(value, list | dict) else value])
+    csv.writer(buf).writerow([list_text(value)])
     return buf.getvalue()[:-2]
 
 
-def _csv_values(col: Any, lists: Callable[[Any], Any]) -> pa.Array:
+def _csv_values(col: Any) -> pa.Array:
     col = _one_array(col) if isinstance(col, pa.ChunkedArray) else col
     kind = col.type
     if pa.types.is_dictionary(kind):
-        return _csv_values(col.dictionary_decode(), lists)
+        return _csv_values(col.dictionary_decode())
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         text = _csv_strings(col)
     elif pa.types.is_boolean(kind):
@@ -332,37 +334,12 @@ def _csv_values(col: Any, lists: Callable[[Any], Any]) -> pa.Array:
         text = col.cast(pa.string())
     elif pa.types.is_floating(kind):
         text = _floats(col, csv_field)
-    elif lists is plain_list and _is_string_list(kind) and pc.list_flatten(col).null_count == 0:
-        text = _csv_strings(pc.binary_join(col, ","))
-    elif lists is str and _is_string_list(kind) and _plain_items(pc.list_flatten(col)):
-        # str() of a list of plain ASCII strings: ['101', '102'] (repr quotes each in ')
-        quoted = pc.binary_join_element_wise(
-            pa.scalar("'"), pc.list_flatten(col), pa.scalar("'"), ""
-        )
-        lengths = pc.list_value_length(col)
-        offsets = pa.array([0, *_cumulative(lengths)], pa.int32())
-        inner = pc.binary_join(pa.ListArray.from_arrays(offsets, quoted), ", ")
-        listed = pc.binary_join_element_wise(pa.scalar("["), inner, pa.scalar("]"), "")
-        text = _csv_strings(pc.if_else(pc.is_null(col), pa.scalar(None, pa.string()), listed))
+    elif _is_plain_list(kind) and pc.list_flatten(col).null_count == 0:
+        # list_text's items joined by ", ": whole numbers print alike in Arrow and Python
+        text = _csv_strings(pc.binary_join(col.cast(pa.list_(pa.string())), ", "))
     else:
-        return pc.fill_null(
-            _each(col, lambda v: csv_field(lists(v) if isinstance(v, list | dict) else v)), ""
-        )
+        return pc.fill_null(_each(col, lambda v: csv_field(list_text(v))), "")
     return pc.fill_null(text, "")
-
-
-def _plain_items(items: pa.Array) -> bool:
-    """No nulls, and every byte printable ASCII other than ' and \\ (which repr would escape
-    or make it choose other quotes)."""
-    items = _one_array(items) if isinstance(items, pa.ChunkedArray) else items
-    if items.null_count or not pa.types.is_string(items.type):
-        return False
-    data = items.buffers()[2]
-    if data is None:
-        return True
-    raw = np.frombuffer(data, dtype=np.uint8)
-    bad = (raw < 0x20) | (raw > 0x7E) | (raw == ord("'")) | (raw == ord("\\"))
-    return not bool(bad.any())
 
 
 def _csv_strings(col: pa.Array) -> pa.Array:
@@ -376,8 +353,11 @@ def _csv_strings(col: pa.Array) -> pa.Array:
     return _by_python(col, text, pc.match_substring_regex(col, r'["\r\n]'), csv_field)
 
 
-def _is_string_list(kind: pa.DataType) -> bool:
+def _is_plain_list(kind: pa.DataType) -> bool:
+    """A list of strings or whole numbers (whose text Arrow and str() agree on)."""
     if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)):
         return False
     inner = kind.value_type
-    return bool(pa.types.is_string(inner) or pa.types.is_large_string(inner))
+    return bool(
+        pa.types.is_string(inner) or pa.types.is_large_string(inner) or pa.types.is_integer(inner)
+    )

@@ -147,13 +147,15 @@ FROM rows)
 """
 
 # Queue member pauses and logins: the agent board's history (agent_states) from the same stream.
-AGENT_EVENTS = """
+# The member is named by a header; the assembler hands the raw rows with its agent id in `agent`
+# (`agent_sql` below), which a bare raw table lacks: then the name as written stands.
+AGENT_NAME = "coalesce(nullif(fields ->> 'MemberName', ''), fields ->> 'Interface')"
+AGENT_EVENTS = f"""
 WITH m AS (
-    SELECT tenant, ts, event,
-           coalesce(nullif(fields ->> 'MemberName', ''), (fields ->> 'Interface')) AS agent,
+    SELECT tenant, ts, event, coalesce(agent, {AGENT_NAME}) AS agent,
            (fields ->> 'Paused') AS paused,
            nullif(coalesce(fields ->> 'PausedReason', (fields ->> 'Reason')), '') AS reason
-    FROM {raw}
+    FROM (SELECT NULL::VARCHAR AS agent WHERE false UNION ALL BY NAME SELECT * FROM {{raw}})
     WHERE event IN ('QueueMemberPause', 'QueueMemberAdded', 'QueueMemberRemoved')
 ),
 s AS (
@@ -178,6 +180,7 @@ class AsteriskAmi:
     priority: ClassVar[int] = PRIORITY
     covers: ClassVar[frozenset[str]] = frozenset({"queue", "dial"})
     key_sql: ClassVar[str] = "linkedid"
+    agent_sql: ClassVar[str] = AGENT_NAME  # who a queue member event is about
 
     def sniff(self, head: str) -> float:
         return 0.0  # never chosen for a file by --format auto

@@ -31,6 +31,9 @@ Facts views (every timestamp is a naive UTC TIMESTAMP, every duration seconds as
     (Asterisk uniqueid -> linkedid), so queue_log's callid finds the CDR's call.
 
 `agent_events` (optional) tenant, agent, state, reason, started_at, ended_at, source
+    Its `{raw}` has the agent id in column `agent` (the assembler resolves the name the PBX
+    wrote through [agents] first, so a state ends at the agent's next event under any alias);
+    a raw without an `agent` column names it with `agent_sql: ClassVar[str]`.
 
 Which legs win when two sources describe the same call: a source covers the leg groups in
 `covers`; a leg is dropped when another source with a higher `priority` that covers the leg's

@@ -147,7 +147,7 @@ def report(
     if format == "json":
         return result.as_json()
     if format == "csv" and table is not None:
-        chunks = rowtext.csv_chunks(table, report_columns(result), lists=str)
+        chunks = rowtext.csv_chunks(table, report_columns(result))
         return StreamingResponse(
             chunks,
             media_type=MEDIA["csv"],

@@ -22,6 +22,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from callscope.errors import CallscopeError
+from callscope.metrics.rowtext import list_text
 from callscope.web.i18n import Translator
 from callscope.web.pdfcharts import draw as draw_chart
 from callscope.web.pdfcharts import has_data as has_chart
@@ -45,18 +46,12 @@ class ExportError(CallscopeError):
     """An export that cannot be produced here (e.g. no font for PDF)."""
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return str(value)
-    return value
-
-
 def to_csv(columns: Sequence[str], rows: Sequence[dict[str, Any]]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(columns)
     for row in rows:
-        values = [_plain(row.get(c)) for c in columns]
+        values = [list_text(row.get(c)) for c in columns]
         writer.writerow([v.isoformat() if isinstance(v, datetime | date) else v for v in values])
     return buf.getvalue().encode("utf-8")
 
@@ -66,7 +61,7 @@ def _excel_value(t: Translator, key: str, value: Any) -> Any:
         return t.local(value).replace(tzinfo=None)  # Excel has no zones: tenant-local wall time
     if isinstance(value, str) and t.has(f"val.{value}"):
         return t.value(value)
-    return _plain(value)
+    return list_text(value)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 
+from callscope.metrics.rowtext import list_text
 from callscope.web.messages import MESSAGES
 
 Instant = datetime  # the method `datetime` below shadows the type inside the class
@@ -160,4 +161,4 @@ class Translator:
             return self.datetime(value)
         if isinstance(value, str) and f"val.{value}" in MESSAGES:
             return self.value(value)
-        return str(value)
+        return str(list_text(value))  # a list as every export prints it: 101, 102

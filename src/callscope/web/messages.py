@@ -202,6 +202,16 @@ _T: dict[str, tuple[str, str, str]] = {
         "Передзвони вчасно за менеджерами",
     ),
     "callbacks.open": ("Still open", "Ещё открыты", "Ще відкриті"),
+    "callbacks.open_shown": (
+        "Showing the newest {n} of {total}",
+        "Показаны последние {n} из {total}",
+        "Показано останні {n} з {total}",
+    ),
+    "callbacks.open_all": (
+        "All open contacts in the call log",
+        "Все открытые в журнале звонков",
+        "Усі відкриті в журналі дзвінків",
+    ),
     "callbacks.sla_hint": (
         "SLA: {n} working minutes",
         "Срок: {n} рабочих минут",

@@ -23,6 +23,7 @@ STATUS_COLOURS = {
     "open": RED,
 }
 OPEN_COLUMNS = ("first_missed_at", "external_number", "attempts", "agent", "end_stage", "status")
+OPEN_STATUSES = ("open", "attempted")  # nobody reached the customer yet
 
 
 @router.get("/callbacks")
@@ -39,7 +40,17 @@ def callbacks(
     by_agent = report.extra.get("by_agent", [])
     for row in by_agent:
         row["agent_name"] = settings.agent_name(row.get("agent"))
-    open_rows = missed.rows_where("status", ("open", "attempted"))
+    # A year holds tens of thousands of open contacts: the page (and its PDF) lists the newest
+    # (missed rows are newest first) and links to the call log, which pages through all of
+    # them; the XLSX download is the data, a sheet per section, so it keeps every one.
+    open_total = sum(int(missed.extra["totals"].get(s, 0)) for s in OPEN_STATUSES)
+    shown = None if ctx.fmt == "xlsx" else settings.web.open_contacts_shown
+    open_rows = missed.rows_where("status", OPEN_STATUSES, limit=shown)
+    open_title = t("callbacks.open")
+    if len(open_rows) < open_total:
+        open_title += " · " + t(
+            "callbacks.open_shown", n=t.number(len(open_rows)), total=t.number(open_total)
+        )
     charts = {
         "shares": doughnut(
             [t.value(r["status"]) for r in shares],
@@ -84,7 +95,7 @@ def callbacks(
             charts["histogram"],
         ),
         Section(t("callbacks.sla"), sla_columns, by_agent, charts["sla"]),
-        Section(t("callbacks.open"), list(OPEN_COLUMNS), open_rows),
+        Section(open_title, list(OPEN_COLUMNS), open_rows),
     ]
     if ctx.fmt == "json":  # every contact of the period: only when asked for
         page.json = {"callbacks": report.as_json(), "missed": missed.as_json()}
@@ -96,6 +107,8 @@ def callbacks(
         "sla_columns": sla_columns,
         "open_rows": open_rows,
         "open_columns": OPEN_COLUMNS,
+        "open_total": open_total,
+        "open_href": "/calls?" + scope.query(status=",".join(OPEN_STATUSES)),
         "sla_min": report.settings.get("callback_sla_min"),
     }
     return ctx.respond(page, scope)
