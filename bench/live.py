@@ -14,6 +14,8 @@ change side by side.
 
     python bench/live.py                 # everything (about two minutes)
     python bench/live.py --seconds 8 --rate 2000 --skip-ami
+    python bench/live.py --seconds 45 --modes fast --skip-ami --trace /tmp/trace  # where the
+        # notification time went: waiting, the pass, the report, the delivery (live_trace.py)
 """
 
 from __future__ import annotations
@@ -62,10 +64,15 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 def start_listener(
-    tmp: Path, receiver_port: int, fast: bool, src: str | None = None, grace: float | None = None
+    tmp: Path,
+    receiver_port: int,
+    fast: bool,
+    src: str | None = None,
+    grace: float | None = None,
+    trace: Path | None = None,
 ) -> tuple[Any, int]:
     """`callscope listen` of this tree, or of the package under `src` (a copy of an older
-    tree: the baseline run in the same benchmark)."""
+    tree: the baseline run in the same benchmark); `trace`: a file for bench/live_trace.py."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
@@ -79,6 +86,10 @@ def start_listener(
     if src:
         env["PYTHONPATH"] = src
     cli = (WRAPPED if fast else "") + "from callscope.cli import main; main()"
+    if trace is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, str(Path(__file__).parent)) if p)
+        env["LIVE_TRACE_FILE"] = str(trace)
+        cli = "import live_trace; " + cli
     db = tmp / f"bench-{port}.duckdb"
     cmd = [sys.executable, "-c", cli, "--config", str(config), "listen", "--db", str(db)]
     cmd += ["--port", str(port)]
@@ -241,6 +252,7 @@ async def webhook_load(
         "notify_p50_s": round(_pct(latency, 0.5), 3), "notify_p99_s": round(_pct(latency, 0.99), 3),
         "notify_max_s": round(max(latency, default=float("nan")), 3),
         "answered_calls_notified": len(loaded),  # must stay 0
+        "_sent": missed_at, "_arrived": {k: ARRIVED[k] for k in missed_at if k in ARRIVED},
     }  # fmt: skip
 
 
@@ -389,7 +401,11 @@ def listener_runs(tmp: Path, args: argparse.Namespace, receiver_port: int) -> di
         runs = [(m, src) for m in args.modes.split(",") for src in (args.baseline, None)]
     for n, (mode, src) in enumerate(runs * args.repeat):
         grace = None if src else args.grace
-        proc, port = start_listener(tmp, receiver_port, mode == "fast", src, grace)
+        trace = Path(args.trace) / f"server-{n}.jsonl" if args.trace else None
+        if trace is not None:
+            trace.parent.mkdir(parents=True, exist_ok=True)
+            trace.unlink(missing_ok=True)
+        proc, port = start_listener(tmp, receiver_port, mode == "fast", src, grace, trace)
         mode = f"{mode}{'_baseline' if src else ''}_{n // len(runs) + 1}"
         try:
             warm_s = asyncio.run(warm_up(port, f"+7915{n:07d}"))
@@ -401,6 +417,12 @@ def listener_runs(tmp: Path, args: argparse.Namespace, receiver_port: int) -> di
                 row["server_cpu_s"] = round(cpu_seconds(proc.pid) - cpu0, 2)
                 row["load_1min"] = round(os.getloadavg()[0], 2)
                 row["first_missed_call_s"] = warm_s
+                sent, arrived = row.pop("_sent"), row.pop("_arrived")
+                if trace is not None:
+                    from live_trace import breakdown
+
+                    wait = 0.1 if grace is None else grace
+                    row["trace"] = breakdown(trace, sent, arrived, wait)
                 results[f"webhooks_{label}_{mode}"] = row
                 print(f"{mode} {label}: {json.dumps(row)}", file=sys.stderr, flush=True)
         finally:
@@ -420,6 +442,7 @@ def main() -> None:
     parser.add_argument("--baseline", help="src dir of an older tree to run first, same load")
     parser.add_argument("--repeat", type=int, default=1, help="run the listener loads n times")
     parser.add_argument("--grace", type=float, help="live.late_answer_grace_s (this tree)")
+    parser.add_argument("--trace", help="dir: where each notification's time went (live_trace)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()

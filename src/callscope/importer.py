@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -267,6 +268,7 @@ def ingest_staged(
     *,
     settings: Settings,
     origin: str,
+    cut: Interruptible | None = None,
 ) -> FileResult:
     """Keep a batch of raw records that did not come from a file (AMI, webhooks) and
     re-assemble exactly the calls they touch, in one transaction.
@@ -279,6 +281,8 @@ def ingest_staged(
     is recorded in `imports` under `origin` (file column); `staged_table` is dropped. It is the
     code path `import_files` takes after parsing a file; agent_states are left to the caller
     (`rebuild_agent_states`), as import_files rebuilds them once after all its files.
+    `cut` (the live driver's `Cut`) is opened after BEGIN and closed before COMMIT or
+    ROLLBACK: in between, an interrupt of the connection rolls the batch back.
     """
     con = store.con
     con.execute(_STAGE_REJECTS_IF_MISSING)
@@ -289,7 +293,7 @@ def ingest_staged(
     import_id, rows = (int(row[0]), int(row[1])) if row else (1, 0)
     batch = Batch(import_id, origin, f"{origin}:{import_id}")
     return _in_transaction(
-        con, lambda: _store_staged(con, source, settings, batch, staged_table, rows, 0)
+        con, lambda: _store_staged(con, source, settings, batch, staged_table, rows, 0), cut
     )
 
 
@@ -300,15 +304,33 @@ _STAGE_REJECTS_IF_MISSING = (
 )
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[], FileResult]) -> FileResult:
+class Interruptible(Protocol):
+    """A window in which another thread may interrupt the transaction's statements."""
+
+    def open(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _in_transaction(
+    con: duckdb.DuckDBPyConnection,
+    work: Callable[[], FileResult],
+    cut: Interruptible | None = None,
+) -> FileResult:
     # Staging is done: nothing read from here on depends on the order rows are written in
     # (keys and windows order explicitly), so DuckDB may write in parallel.
     with engine_settings(con, preserve_insertion_order="false"):
         con.execute("BEGIN TRANSACTION")
         try:
+            if cut is not None:
+                cut.open()
             result = work()
+            if cut is not None:
+                cut.close()  # never the COMMIT: an interrupt must not leave it in doubt
             con.execute("COMMIT")
         except BaseException:
+            if cut is not None:
+                cut.close()
             con.execute("ROLLBACK")
             raise
     return result

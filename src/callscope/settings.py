@@ -315,6 +315,11 @@ class LiveSettings(BaseModel):
         ge=0,
         description="An ended call nobody answered waits this long for a late call.answered",
     )
+    duckdb_threads: int | None = Field(
+        default=1,
+        ge=1,
+        description="DuckDB threads of `callscope listen` (none: one per core); see docs/live.md",
+    )
     notify: NotifySettings = Field(
         default_factory=NotifySettings, description="Notifications and digests"
     )

@@ -46,6 +46,8 @@ def listen(
     sender = FakeSender() if dry_run else AppriseSender()
     with open_store(settings.db) as store:
         keep_contacts_current(store, settings)
+        if settings.live.duckdb_threads:  # (after the rebuild above, which uses every core)
+            store.con.execute(f"SET threads = {int(settings.live.duckdb_threads)}")
         if replay is not None:
             asyncio.run(_replay(LiveService(store, settings, sender), replay))
             return

@@ -13,7 +13,10 @@ is re-assembled, replacing the old rows.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+
+import duckdb
 
 from callscope import importer
 from callscope.assemble import rebuild_agent_states
@@ -56,7 +59,7 @@ HELD = {
 
 # The agents whose agent events a batch of the source's staged rows holds, where agent_states
 # can be rebuilt per agent (`assemble.rebuild_agent_states(agents=...)`: agent events computed
-# per raw `agent` alone). Agent events of other sources rebuild the tenant's table whole.
+# per agent - the id its raw `agent` resolves to - alone). Other sources rebuild it whole.
 AGENTS_OF = {
     WEBHOOK: "SELECT DISTINCT agent FROM live_stage"
     " WHERE event_type = 'agent.state' AND agent IS NOT NULL",
@@ -66,12 +69,65 @@ AGENTS_OF = {
 @dataclass
 class Moved:
     """What one pass moved: events, the calls (re-)assembled, and agent events: of sources
-    rebuilt whole (`agent_events`) or per agent (`agents`, names by source)."""
+    rebuilt whole (`agent_events`) or per agent (`agents`, names by source). `cut`: the pass
+    was cut short (`Cut`) and left the rest in the inbox."""
 
     events: int = 0
     calls: list[str] = field(default_factory=list)
     agent_events: bool = False
     agents: dict[str, set[str]] = field(default_factory=dict)
+    cut: bool = False
+
+    def add(self, more: Moved) -> Moved:
+        self.events += more.events
+        self.calls.extend(more.calls)
+        self.agent_events = self.agent_events or more.agent_events
+        for name, agents in more.agents.items():
+            self.agents.setdefault(name, set()).update(agents)
+        self.cut = more.cut
+        return self
+
+
+class Cut:
+    """The transaction of a bulk pass, which a call ended unanswered may cut short: a missed
+    call waited for the pass in flight on the one store connection (half of its notification
+    time at the p99 in bench/live.py). `interrupt()` (any thread) stops the statement running
+    (DuckDB's interrupt); the transaction rolls back and its events stay in the inbox for the
+    next pass, as after a crash. Only inside the transaction (`importer.ingest_staged` opens
+    the window after BEGIN and closes it before COMMIT or ROLLBACK, under the same lock as the
+    interrupt), so a COMMIT or ROLLBACK is never what is interrupted. A pass `armed` but not
+    in its transaction yet (staging) is cut as its transaction opens; an interrupt that falls
+    between two statements is lost and the pass just finishes."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._lock = threading.Lock()
+        self._armed = self._open = self._pending = False
+        self.fired = False
+
+    def arm(self, armed: bool) -> None:
+        with self._lock:
+            self._armed, self._pending, self.fired = armed, False, False
+
+    def open(self) -> None:
+        with self._lock:
+            if self._pending:
+                self.fired = True
+                raise InterruptedError("cut short before its first statement")
+            self._open = True
+
+    def close(self) -> None:
+        with self._lock:
+            self._open = False
+
+    def interrupt(self) -> bool:
+        with self._lock:
+            if self._open and not self.fired:
+                self._con.interrupt()
+                self.fired = True
+            elif self._armed and not self._open:
+                self._pending = True
+            return self.fired or self._pending
 
 
 class Driver:
@@ -86,6 +142,7 @@ class Driver:
         # the next agent event. `agents_due`: agents whose rows alone are due, by source.
         self.agent_states_due = True
         self.agents_due: dict[str, set[str]] = {}
+        self.cut = Cut(store.con)
 
     def step(
         self,
@@ -94,19 +151,25 @@ class Driver:
         first: bool = False,
         hold_s: float = 0.0,
         agent_states: bool = True,
+        cuttable: bool = False,
     ) -> Moved:
         """Move every finished call (all pending calls when `flush`, e.g. at the end of a
         replay or before shutting down; only finished calls nobody talked in when `first`),
         except calls ended unanswered less than `hold_s` ago (`HELD`). `agent_states=False`
-        leaves their rebuild to a later `rebuild_agent_states()`."""
+        leaves their rebuild to a later `rebuild_agent_states()`. `cuttable`: `self.cut` may
+        stop the pass (`Moved.cut`; the sources not moved yet wait for the next one)."""
         moved = Moved()
         # Only the sources with events waiting: three statements saved per idle source.
         waiting = self.store.con.execute(
             "SELECT DISTINCT source FROM live_inbox WHERE tenant = ?", [self.tenant]
         ).fetchall()
-        for name in STAGE:
-            if (name,) in waiting:
-                self._move(get_source(name), moved, flush, first, hold_s)
+        self.cut.arm(cuttable)
+        try:
+            for name in STAGE:
+                if (name,) in waiting and not moved.cut:
+                    self._move(get_source(name), moved, flush, first, hold_s, cuttable)
+        finally:
+            self.cut.arm(False)
         self.agent_states_due = self.agent_states_due or moved.agent_events
         for name, agents in moved.agents.items():
             self.agents_due.setdefault(name, set()).update(agents)
@@ -135,7 +198,9 @@ class Driver:
         self.agents_due = {}
         return True
 
-    def _move(self, source: Source, moved: Moved, flush: bool, first: bool, hold_s: float) -> None:
+    def _move(
+        self, source: Source, moved: Moved, flush: bool, first: bool, hold_s: float, cuttable: bool
+    ) -> None:
         con = self.store.con
         timeout = float(self.settings.live.call_timeout_s)
         finished = "true" if flush else FINISHED[source.name]
@@ -185,9 +250,18 @@ class Driver:
         # matches the condition by now. A crash between the two steps re-stages events the
         # raw table already keeps, which ingest_staged skips.
         con.execute("CREATE OR REPLACE TEMP TABLE live_moving AS SELECT record_key FROM live_stage")
-        importer.ingest_staged(
-            self.store, source, "live_stage", settings=self.settings, origin=f"live:{source.name}"
-        )
+        try:
+            importer.ingest_staged(
+                self.store, source, "live_stage", settings=self.settings,
+                origin=f"live:{source.name}", cut=self.cut if cuttable else None,
+            )  # fmt: skip
+        except Exception:
+            # (whatever the interrupted statement raised: DuckDB's InterruptException, or an
+            # Ibis error around it; the transaction was rolled back either way)
+            if not (cuttable and self.cut.fired):
+                raise
+            moved.cut = True
+            return
         con.execute(
             "DELETE FROM live_inbox WHERE tenant = $1 AND source = $2"
             " AND event_key IN (SELECT record_key FROM live_moving)",

@@ -1,0 +1,109 @@
+"""Where a missed call's notification time goes (`bench/live.py --trace DIR`).
+
+Imported first by the traced `callscope listen` (LIVE_TRACE_FILE set), it wraps the live
+service's steps and writes one JSON line per step (start, wall and thread CPU seconds, the
+missed calls a pass moved) and per acknowledged `call.ended` of a benchmark missed call.
+`breakdown` then splits each notification into acknowledgement, waiting (from the end of its
+grace to the start of the pass that moved it), the pass, the report and the delivery. Times
+are CLOCK_MONOTONIC, which the benchmark process shares.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+_lock = threading.Lock()
+
+
+def _log(out: Any, **row: Any) -> None:
+    row["t"] = time.monotonic()
+    with _lock:
+        out.write(json.dumps(row) + "\n")
+
+
+def install(path: str) -> None:
+    from callscope import importer
+    from callscope.live import driver, notifier, service
+
+    out = Path(path).open("a", buffering=1)  # noqa: SIM115 (open for the process's life)
+
+    def timed(owner: Any, name: str, label: str, extra: Callable[..., dict[str, Any]]) -> None:
+        orig = getattr(owner, name)
+
+        @functools.wraps(orig)
+        def wrap(*args: Any, **kwargs: Any) -> Any:
+            t0, c0 = time.monotonic(), time.thread_time()
+            result = orig(*args, **kwargs)
+            cpu = time.thread_time() - c0
+            _log(out, ev=label, t0=t0, dur=time.monotonic() - t0, cpu=cpu,
+                 **extra(kwargs, result))  # fmt: skip
+            return result
+
+        setattr(owner, name, wrap)
+
+    def moved(kwargs: dict[str, Any], result: Any) -> dict[str, Any]:
+        miss = [c for c in result.calls if c.startswith("miss-")]
+        return {"first": kwargs.get("first", False), "calls": len(result.calls),
+                "cut": result.cut, "miss": miss}  # fmt: skip
+
+    timed(driver.Driver, "step", "step", moved)
+    timed(notifier.Tracker, "scan", "scan", lambda k, r: {})
+    for owner, name in ((service.LiveService, "early"), (service.LiveService, "cycle"),
+                        (service.LiveService, "rescan"), (importer, "ingest_staged")):  # fmt: skip
+        timed(owner, name, name, lambda k, r: {})
+    accept = service.LiveService.accept_generic
+
+    async def accept_generic(self: Any, events: Any) -> int:
+        count = await accept(self, events)
+        for event in events:
+            record = event.to_record()
+            if record["type"] == "call.ended" and str(record.get("call_id")).startswith("miss-"):
+                _log(out, ev="acked", call=record["call_id"])
+        return count
+
+    service.LiveService.accept_generic = accept_generic  # type: ignore[method-assign]
+
+
+def breakdown(
+    path: Path, sent: dict[str, float], arrived: dict[str, float], grace: float
+) -> dict[str, Any]:
+    """Mean seconds per part, over all notifications and over the slowest tenth."""
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    acked = {r["call"]: r["t"] for r in rows if r["ev"] == "acked"}
+    steps = [r for r in rows if r["ev"] == "step"]
+    scans = sorted((r for r in rows if r["ev"] == "scan"), key=lambda r: r["t0"])
+    parts: list[dict[str, float]] = []
+    for title, at in sent.items():
+        call = "miss-" + title.rsplit(" ", 1)[1]
+        step = next((s for s in steps if call in s["miss"]), None)
+        if title not in arrived or call not in acked or step is None:
+            continue
+        end = step["t0"] + step["dur"]
+        scan = next((s for s in scans if s["t0"] >= end - 1e-6), None)
+        told = scan["t0"] + scan["dur"] if scan else end
+        parts.append({
+            "total": arrived[title] - at, "ack": acked[call] - at,
+            "wait": step["t0"] - acked[call] - grace, "pass": step["dur"],
+            "report": told - end, "send": arrived[title] - told,
+            "in_bulk": float(not step["first"]),
+        })  # fmt: skip
+    parts.sort(key=lambda p: p["total"])
+
+    def means(chosen: list[dict[str, float]]) -> dict[str, float]:
+        return {k: round(statistics.mean(p[k] for p in chosen), 3) for k in chosen[0]}
+
+    if not parts:
+        return {}
+    return {"all": means(parts), "slowest_tenth": means(parts[int(len(parts) * 0.9) :])}
+
+
+if os.environ.get("LIVE_TRACE_FILE"):
+    install(os.environ["LIVE_TRACE_FILE"])
