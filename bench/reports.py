@@ -11,11 +11,13 @@ shows the report against a baseline in the same child: one grouped scan of the p
 
     python bench/reports.py                      # 1M and 10M calls, every report
     python bench/reports.py --calls 1000000 --reports agents,missed
+    python bench/reports.py --reports service --by all   # every grouping (default: day,agent)
     python bench/reports.py --compile DB [--config TOML]   # compile cost: first vs later
 
 The store keeps its missed contacts in a table the importer maintains (callscope.metrics.
 contacts_table); a generated store gets it from the same function, timed (`kept contacts built
-in`: the cost a real import pays once). `--computed` makes the contact reports compute their
+in`: the cost a real import pays once), and its first calls of the day likewise (`first calls
+marked in`, callscope.metrics.first_calls). `--computed` makes the contact reports compute their
 contacts from the calls instead (what a request whose settings differ from the table's does);
 `--src DIR` runs the reports with another copy of the package (e.g. the last commit's, from
 `git archive HEAD src | tar -x -C DIR/..`) as a baseline measured in the same session.
@@ -155,7 +157,15 @@ def keep_contacts(db: Path) -> float | None:
     with open_store(db) as store:
         began = time.perf_counter()
         got = ensure_contacts(store, _settings())
-        if got is None:
+        try:  # the first calls of each customer's day (a baseline package may not mark them)
+            from callscope.metrics.first_calls import ensure_first_calls
+        except ImportError:
+            firsts = None
+        else:
+            firsts = ensure_first_calls(store, _settings())
+            if firsts is not None:
+                print(f"first calls marked in {firsts['ms'] / 1000:.1f} s", file=sys.stderr)
+        if got is None and firsts is None:
             return None
         store.con.execute("CHECKPOINT")
         return time.perf_counter() - began
@@ -228,6 +238,18 @@ RUNS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
+def _runs(by: str) -> list[tuple[str, dict[str, Any]]]:
+    """RUNS with the service groupings `--by` names instead of day and agent."""
+    if not by:
+        return RUNS
+    from callscope.metrics.service import GROUPINGS
+
+    groupings = GROUPINGS if by == "all" else tuple(by.split(","))
+    runs = [r for r in RUNS if r[0] != "service"]
+    at = next(i for i, r in enumerate(RUNS) if r[0] == "service")
+    return runs[:at] + [("service", {"by": g}) for g in groupings] + runs[at:]
+
+
 def compile_cost(db: Path, config: Path | None, wanted: set[str]) -> list[dict[str, Any]]:
     """Milliseconds per run of every report: cache off (each run compiles) and cache on."""
     from datetime import timedelta
@@ -289,6 +311,9 @@ def main() -> None:
     )
     parser.add_argument("--src", type=Path, help="run the reports with the package in DIR")
     parser.add_argument("--dir", type=Path, default=OUT, help="where the stores are")
+    parser.add_argument(
+        "--by", default="", help="service groupings, comma-separated (default: day,agent; all)"
+    )
     parser.add_argument("--config", type=Path, help="settings for --compile (e.g. the demo's)")
     parser.add_argument("--child", nargs=3, metavar=("DB", "REPORT", "OPTIONS"),
                         help=argparse.SUPPRESS)  # fmt: skip
@@ -325,10 +350,11 @@ def main() -> None:
             check=True, capture_output=True, text=True, env=env,
         )  # fmt: skip
         built = json.loads(kept.stdout.strip().splitlines()[-1])
+        sys.stderr.writelines(x for x in kept.stderr.splitlines(True) if x.startswith("first"))
         if built is not None:
             print(f"kept contacts built in {built:.1f} s ({calls:,} calls)"
                   f"  load {os.getloadavg()[0]:.2f}", file=sys.stderr)  # fmt: skip
-        for report, base in RUNS:
+        for report, base in _runs(args.by):
             if wanted and report not in wanted:
                 continue
             options = dict(base)

@@ -93,6 +93,8 @@ def _schema_5_copy(source: Store, path: Path) -> None:
     tables.update(dict.fromkeys(("contacts", "contact_calls", "contacts_state"), "*"))
     for name, columns in tables.items():
         rows = source.con.sql(f"SELECT {columns} FROM {name}").to_arrow_table()
+        known = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
+        rows = rows.select([c for c in rows.column_names if c in known])  # none of 7, 8...
         con.register("rows_in", rows)
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM rows_in")
         con.unregister("rows_in")

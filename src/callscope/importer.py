@@ -20,6 +20,7 @@ from callscope.assemble import assemble, facts_of, rebuild_agent_states
 from callscope.errors import CallscopeError, InputFormatError
 from callscope.inputs import PreparedInput, prepare_input
 from callscope.metrics.contacts_table import refresh_contacts
+from callscope.metrics.first_calls import refresh_first_calls
 from callscope.settings import Settings
 from callscope.sources import available_sources, detect_format, get_source
 from callscope.sources.base import Source, StageContext
@@ -439,7 +440,10 @@ def _store_staged(
     if new:
         calls = _assemble_new(con, source, settings, new_rows, full=was_empty, fresh=fresh)
         # The kept missed contacts of the numbers these calls touched (all, on a first batch).
-        refresh_contacts(con, settings, None if was_empty else "asm_scope")
+        keys = None if was_empty else "asm_scope"
+        got = refresh_contacts(con, settings, keys)
+        # Which calls are their customer's first of the day, for the same numbers.
+        refresh_first_calls(con, settings, keys, batch_ready=not got["full"])
     # started_at and finished_at are both the transaction's start (DuckDB's now()), as when
     # the row was inserted first and updated at the end.
     con.execute(

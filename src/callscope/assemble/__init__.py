@@ -20,6 +20,7 @@ from callscope.assemble.legs import legs_sql
 from callscope.assemble.numbers import normalise_numbers
 from callscope.settings import Settings
 from callscope.sources.base import Source
+from callscope.store.rung import last_agent_rung_sql
 
 CALL_FACT_COLUMNS = (
     "tenant, call_key, source, priority, started_at, ended_at, caller, callee, line, "
@@ -144,6 +145,15 @@ def assemble(
         settings.region,
         settings.internal_number_max_digits,
     )
+    # The calls this batch replaces, as they were: a kept figure of their customer's day (the
+    # first call of the day, metrics.first_calls) must be redone even when a call comes back
+    # under another number.
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE asm_replaced AS"
+        " SELECT tenant, call_id, external_number, started_at FROM calls"
+        + ("" if replace_keys is None else f" WHERE (tenant, call_id) IN ({replace_keys})")
+        + ("" if replace_keys is not None else " LIMIT 0")
+    )
     if replace_keys is not None:
         con.execute(f"DELETE FROM legs WHERE (tenant, call_id) IN ({replace_keys})")
         con.execute(f"DELETE FROM calls WHERE (tenant, call_id) IN ({replace_keys})")
@@ -153,9 +163,13 @@ def assemble(
         SELECT c.call_id, c.tenant, c.direction, c.started_at, c.ended_at, c.caller, c.callee,
                p.e164 AS external_number, c.line, c.first_answered_at, c.answered_by, c.wait_s,
                c.talk_s, c.max_talk_s, c.outcome, c.end_stage, c.queue, c.ivr_path,
-               c.hangup_side, c.recording, c.source, c.disposition, c.queue_entered_at
+               c.hangup_side, c.recording, c.source, c.disposition, c.queue_entered_at,
+               r.last_agent_rung  -- migration 9: a fact of the call's legs, written whole
         FROM asm_calls c
         LEFT JOIN phone_numbers p ON p.region = ? AND p.raw = c.external_raw
+        LEFT JOIN ("""
+        + last_agent_rung_sql("asm_legs")
+        + """) r ON r.tenant = c.tenant AND r.call_id = c.call_id
         """,
         [settings.region],
     )
@@ -168,7 +182,11 @@ def assemble(
                l.ring_started_at, l.answered_at, l.ended_at, l.ring_s, l.talk_s, l.result,
                l.hangup_side, l.source,
                c.direction AS call_direction, c.started_at AS call_started_at,
-               c.first_answered_at AS call_first_answered_at, c.max_talk_s AS call_max_talk_s
+               c.first_answered_at AS call_first_answered_at, c.max_talk_s AS call_max_talk_s,
+               CASE WHEN l.destination_kind = 'agent' AND l.agent IS NOT NULL THEN
+                   row_number() OVER (PARTITION BY l.tenant, l.call_id, l.agent,
+                                      l.destination_kind ORDER BY l.leg_no) = 1
+               END AS agent_first_leg  -- migration 8: a call's legs are written whole
         FROM asm_legs l
         LEFT JOIN asm_calls c ON c.tenant = l.tenant AND c.call_id = l.call_id
         """

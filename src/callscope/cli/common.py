@@ -61,14 +61,22 @@ def load_cli_settings(db: Path | None = None, tz: str | None = None) -> Settings
 
 
 def keep_contacts_current(store: Store, settings: Settings) -> None:
-    """Before a long-running server answers, rebuild the kept missed contacts if they were built
-    under other settings (or by an older version): otherwise every report would compute them
-    from the calls until the next import, seconds per request on a big store."""
+    """Before a long-running server answers, rebuild the kept missed contacts and the marks of
+    first calls of the day if they were built under other settings (or by an older version, or
+    never: a store just migrated): otherwise every report would compute them from the calls
+    until the next import, seconds per request on a big store."""
     from callscope.metrics.contacts_table import ensure_contacts
+    from callscope.metrics.first_calls import ensure_first_calls
 
     done = ensure_contacts(store, settings)
     if done is not None:
         out.print(
             f"missed contacts rebuilt for the current settings: {done['contacts']:,} contacts"
             f" in {done['ms'] / 1000:.1f} s"
+        )
+    marked = ensure_first_calls(store, settings)
+    if marked is not None:
+        out.print(
+            f"first calls of the day marked for the current time zone: {marked['firsts']:,}"
+            f" calls in {marked['ms'] / 1000:.1f} s"
         )

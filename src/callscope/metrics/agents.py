@@ -71,23 +71,52 @@ FORMULAS = {
 }
 
 
-def peak_hours(scope: Scope) -> list[int]:
-    """Configured peak hours, else the `peak_hours_auto` hours of day with most offered calls."""
+def peak_hours(scope: Scope, per_hour: dict[int, int] | None = None) -> list[int]:
+    """Configured peak hours, else the `peak_hours_auto` hours of day with most offered calls
+    (ties: the earlier hour), from `per_hour` (offered calls per local hour of the scope)
+    when the caller counted them already."""
     m = scope.settings.metrics
     if m.peak_hours:
         return list(m.peak_hours)
+    if per_hour is not None:
+        return sorted(sorted(per_hour, key=lambda h: (-per_hour[h], h))[: m.peak_hours_auto])
+
+    quarters = not scope.literal and _quarter_aligned(scope)
 
     def busiest() -> ir.Table:
-        c = with_definitions(scope, scoped_calls(scope))
-        c = c.filter(c.direction == "inbound")
-        return (
-            c.group_by(hour=c.local_start.hour())
-            .aggregate(n=c.count())
-            .order_by([ibis.desc("n"), "hour"])
-            .limit(m.peak_hours_auto)
-        )
+        per = offered_by_hour(scope, quarters)
+        return per.order_by([ibis.desc("n"), "hour"]).limit(m.peak_hours_auto)
 
-    return sorted(int(r["hour"]) for r in query(scope, "agents.peak_hours", busiest))
+    got = query(scope, ("agents.peak_hours", quarters), busiest)
+    return sorted(int(r["hour"]) for r in got)
+
+
+def offered_by_hour(scope: Scope, quarters: bool) -> ir.Table:
+    """hour (of local time), n: offered calls per hour of day. `quarters` counts them per
+    quarter of an hour first, which only `_quarter_aligned` zones allow: a quarter then lies
+    in one local hour, and only the quarters' starts are put into local time, not every
+    call's."""
+    c = scoped_calls(scope)
+    c = c.filter(c.direction == "inbound")
+    if not quarters:
+        c = with_definitions(scope, c)
+        return c.group_by(hour=c.local_start.hour()).aggregate(n=c.count())
+    q = c.group_by(q=c.started_at.epoch_seconds() // QUARTER).aggregate(n=c.count())
+    at = EPOCH + (q.q * QUARTER).as_interval("s")
+    return q.group_by(hour=scope.local(at).hour()).aggregate(n=q.n.sum())
+
+
+QUARTER = 900  # seconds
+EPOCH = ibis.timestamp("1970-01-01 00:00:00")
+
+
+def _quarter_aligned(scope: Scope) -> bool:
+    """The zone's offsets over the scope's span, and the instants they change, are whole
+    quarters of an hour (every zone's since the 1970s; not local mean times of old)."""
+    table = scope.offsets()
+    return all(off % QUARTER == 0 for _, off in table) and all(
+        int((at - datetime(1970, 1, 1)).total_seconds()) % QUARTER == 0 for at, _ in table[1:]
+    )
 
 
 def _intervals(scope: Scope, hours: list[int]) -> ir.Table:
@@ -208,30 +237,38 @@ def leg_figures(scope: Scope) -> ir.Table:
     quick = picked & (lg.talk_s < float(s.quick_hangup_s))
     # Quantiles over a NULL-masked column, not `where=`: Spark needs a constant quantile.
     pickup = ibis.cases((ok, lg.ring_s), else_=ibis.null().cast("float64"))
-    per = lg.group_by("agent").aggregate(
-        offered=lg.count(),
-        answered=ok.sum(),
-        rang_no_answer=rang_no_answer(lg).sum(),
-        pickup_s_mean=lg.ring_s.mean(where=ok),
-        pickup_s_median=pickup.median(),
-        pickup_s_p90=pickup.quantile(0.9),
-        quick_hangups=quick.sum(),
-        quick_hangups_agent_side=(quick & (lg.hangup_side == "agent")).sum(),
-        quick_hangups_caller_side=(quick & (lg.hangup_side == "caller")).sum(),
-        talk_s_mean=lg.talk_s.mean(where=ok),
-        talk_s_total=lg.talk_s.sum(where=ok),
-    )
-    # Missed calls each agent was rung for: a distinct over the missed calls' legs alone (a
-    # DISTINCT inside the aggregate above hashes every leg's call id, twice the cost).
-    missed = lg.filter(~lg.call_answered).select(l_agent=lg.agent, call_id=lg.call_id).distinct()
-    lost = missed.group_by("l_agent").aggregate(lost_calls=missed.count())
-    out = per.left_join(lost, per.agent == lost.l_agent)
-    columns = [
-        c for c in per.columns if c not in ("agent", "offered", "answered", "rang_no_answer")
-    ]
+    figures: dict[str, ir.Value] = {
+        "offered": lg.count(),
+        "answered": ok.sum(),
+        "rang_no_answer": rang_no_answer(lg).sum(),
+        "pickup_s_mean": lg.ring_s.mean(where=ok),
+        # both quantiles from one collection of the values (the engines sort it once)
+        "pickup_s_q": pickup.quantile([0.5, 0.9]),
+        "quick_hangups": quick.sum(),
+        "quick_hangups_agent_side": (quick & (lg.hangup_side == "agent")).sum(),
+        "quick_hangups_caller_side": (quick & (lg.hangup_side == "caller")).sum(),
+        "talk_s_mean": lg.talk_s.mean(where=ok),
+        "talk_s_total": lg.talk_s.sum(where=ok),
+    }
+    if "agent_first_leg" in lg.columns:
+        # Missed calls each agent was rung for: the agent's first leg of each (migration 8),
+        # counted in the same pass over the legs as the rest.
+        lost = lg.agent_first_leg.fill_null(False) & ~lg.call_answered
+        out = lg.group_by("agent").aggregate(lost_calls=lost.sum(), **figures)
+    else:
+        # Else a distinct over the missed calls' legs alone (a DISTINCT inside the aggregate
+        # above hashes every leg's call id, twice the cost).
+        per = lg.group_by("agent").aggregate(**figures)
+        missed = lg.filter(~lg.call_answered).select(l_agent=lg.agent, call_id=lg.call_id)
+        missed = missed.distinct()
+        lost_calls = missed.group_by("l_agent").aggregate(lost_calls=missed.count())
+        out = per.left_join(lost_calls, per.agent == lost_calls.l_agent)
+        out = out.mutate(lost_calls=out.lost_calls.fill_null(0))
+    pickup_s = out.pickup_s_q
     return out.select(
-        "agent", "offered", "answered", "rang_no_answer",
-        lost_calls=out.lost_calls.fill_null(0), **{c: out[c] for c in columns},
+        "agent", "offered", "answered", "rang_no_answer", "lost_calls", "pickup_s_mean",
+        pickup_s_median=pickup_s[0], pickup_s_p90=pickup_s[1],
+        **{k: out[k] for k in list(figures)[5:]},
     )  # fmt: skip
 
 

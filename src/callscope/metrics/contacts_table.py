@@ -171,7 +171,8 @@ def _batch_sql(con: duckdb.DuckDBPyConnection, settings: Settings, keys: str) ->
             & calls.call_id.isin(batch.k)
         )
         missed = (c.direction == "inbound") & ~answered(c, settings)
-        query = c.select("external_number", is_miss=missed)
+        # (started_at: the days whose first calls the batch can change, metrics.first_calls)
+        query = c.select("external_number", "started_at", is_miss=missed)
         sql = "CREATE OR REPLACE TEMP TABLE contacts_batch AS " + ibis.to_sql(query, "duckdb")
         _BATCH_SQL[key] = sql
     return sql

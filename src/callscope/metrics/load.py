@@ -73,21 +73,21 @@ def load(store: Store, flt: MetricFilter, settings: Settings) -> Report:
         return heat.order_by(["weekday", "hour"])
 
     rows = query(scope, "load.heatmap", heatmap)
+    # Weekday against weekend and the busiest hours are sums of the heatmap's cells: no
+    # other pass over the calls.
     weekend = settings.metrics.weekend_days
-
-    def weekparts() -> ir.Table:
-        c = calls()
-        parts = c.group_by(
-            part=ibis.cases((c.weekday.isin(weekend), "weekend"), else_="weekday")
-        ).aggregate(offered=c.count(), missed=c.is_missed.sum())
-        parts = parts.mutate(missed_share=share(parts.missed, parts.offered))
-        return parts.order_by("part")
-
-    split = query(scope, "load.weekparts", weekparts)
-    hours = peak_hours(scope)
     per_hour: dict[int, int] = {}
+    parts: dict[str, list[int]] = {}
     for r in rows:
         per_hour[r["hour"]] = per_hour.get(r["hour"], 0) + int(r["offered"])
+        part = parts.setdefault("weekend" if r["weekday"] in weekend else "weekday", [0, 0])
+        part[0] += int(r["offered"])
+        part[1] += int(r["missed"])
+    split = [
+        {"part": k, "offered": n, "missed": missed, "missed_share": missed / n if n > 0 else None}
+        for k, (n, missed) in sorted(parts.items())
+    ]
+    hours = peak_hours(scope, per_hour)
 
     def per_agent() -> ir.Table:
         lg = call_legs(scope)

@@ -30,6 +30,7 @@ from callscope.metrics.zone import offsets as offsets
 from callscope.metrics.zone import to_local as to_local
 from callscope.metrics.zone import utc_instant as utc_instant
 from callscope.settings import Settings
+from callscope.store.rung import RUNG_DEMOTION
 
 OUTCOMES = (
     "answered",
@@ -76,13 +77,12 @@ def _agents_memtable(rows: tuple[tuple[str, str | None, str | None], ...]) -> ir
 
 def last_agent_rung(scope: Scope) -> ir.Table:
     """Per unanswered call of the scope: the agent whose phone rang last (a missed call is
-    attributed to them). Read off the legs and their call's facts alone: no calls are joined."""
+    attributed to them), by the rule of `callscope.store.rung` (its order, `RUNG_DEMOTION`),
+    for a store that does not keep it on the call yet (migration 9). Read off the legs and
+    their call's facts alone: no calls are joined."""
     rung = call_legs(scope)
     rung = rung.filter(~rung.call_answered)
-    # The assembler numbers a call's legs by ring start (unknown last), then agent: the highest
-    # leg_no is the last ring, and of agents rung at once (ring-all) always the same one. A leg
-    # whose ring start is unknown counts only when no leg of the call has one.
-    order = rung.ring_started_at.isnull().ifelse(rung.leg_no - 1_000_000, rung.leg_no)
+    order = rung.ring_started_at.isnull().ifelse(rung.leg_no - RUNG_DEMOTION, rung.leg_no)
     return rung.group_by("call_id").aggregate(last_agent=by_key(rung.agent, order, "max_by"))
 
 
@@ -108,14 +108,19 @@ def _by_key(name: str, value: dt.DataType, key: dt.DataType) -> Any:
     return ibis.udf.agg.builtin(name=name)(aggregate)
 
 
+def agent_legs(scope: Scope) -> ir.Table:
+    """The tenant's legs that rang an agent."""
+    legs = scope.table("legs")
+    return legs.filter(
+        scope.tenant_is(legs.tenant) & (legs.destination_kind == "agent") & legs.agent.notnull()
+    )
+
+
 def period_legs(scope: Scope, margin: timedelta = timedelta(0)) -> ir.Table:
     """Agent legs of the tenant that can belong to calls of the period widened by `margin`
     each side: a leg rings after its call starts and within a day of it, so the engine can
     skip the rest of the history."""
-    legs = scope.table("legs")
-    legs = legs.filter(
-        scope.tenant_is(legs.tenant) & (legs.destination_kind == "agent") & legs.agent.notnull()
-    )
+    legs = agent_legs(scope)
     if scope.start is not None:
         first = scope.since(margin)
         legs = legs.filter(legs.ring_started_at.isnull() | (legs.ring_started_at >= first))
@@ -141,11 +146,20 @@ def call_legs(scope: Scope) -> ir.Table:
     reads; a filter on lines, queues or customer numbers (the few calls it selects) and a
     store not yet migrated (opened read-only) join the calls for them instead.
 
+    Legs that carry the facts are selected by their call's start alone: its zone maps skip
+    the rest of the history as ring start's do, the test of ring start (NULL or in range)
+    cost every leg of a year a few percent of the report, and a call's agent legs are then
+    all in or all out, so `agent_first_leg` (migration 8) counts each agent once per call.
+    The joined legs are cut by ring start first (`period_legs`) and go without it.
+
     The agent filter is left to the caller: a report keeps the legs of the filter's agents,
     and a call one of them was rung for is in the filter by definition."""
-    legs = period_legs(scope)
+    legs = agent_legs(scope)
     flt = scope.flt
     if flt.lines or flt.queues or flt.numbers or "call_direction" not in legs.columns:
+        legs = period_legs(scope)
+        if "agent_first_leg" in legs.columns:
+            legs = legs.drop("agent_first_leg")
         calls = tenant_calls(scope)
         if flt.lines:
             calls = calls.filter(scope.among(calls.line, "lines", lambda s: list(s.flt.lines)))
@@ -249,21 +263,33 @@ def with_definitions(scope: Scope, calls: ir.Table) -> ir.Table:
     )
 
 
-def with_agent(scope: Scope, calls: ir.Table) -> ir.Table:
-    """Add `agent` (who answered, else the last agent rung) and that agent's `team`.
+def with_agent(scope: Scope, calls: ir.Table, team: bool = True) -> ir.Table:
+    """Add `agent` (who answered, else the last agent rung) and that agent's `team` (unless
+    `team` is False: a join of every call the engine cannot leave out by itself).
 
-    Only unanswered calls need their last agent rung: only they are joined to it (the legs
-    of the others are not read), the answered ones take `answered_by` as they are."""
+    A migrated store keeps each call's last agent rung on the call (migration 9): no legs are
+    read. Otherwise only unanswered calls need it: only they are joined to it (the legs of the
+    others are not read), the answered ones take `answered_by` as they are."""
+    if "last_agent_rung" in calls.columns:
+        c = calls.mutate(agent=calls.is_answered.ifelse(calls.answered_by, calls.last_agent_rung))
+        c = c.drop("last_agent_rung")
+    else:
+        c = _with_agent_from_legs(scope, calls)
+    if not team:
+        return c
+    teams = agents_table(scope.settings).select("agent", "team")
+    joined = c.left_join(teams, c.agent == teams.agent)
+    return joined.drop("agent_right")
+
+
+def _with_agent_from_legs(scope: Scope, calls: ir.Table) -> ir.Table:
     last = last_agent_rung(scope)
     done = calls.filter(calls.is_answered)
     done = done.select(*calls.columns, agent=done.answered_by)
     rest = calls.filter(~calls.is_answered)
     rest = rest.left_join(last, rest.call_id == last.call_id)
     rest = rest.select(*calls.columns, agent=rest.last_agent)
-    c = done.cast(rest.schema()).union(rest)  # the join made every column nullable
-    teams = agents_table(scope.settings).select("agent", "team")
-    joined = c.left_join(teams, c.agent == teams.agent)
-    return joined.drop("agent_right")
+    return done.cast(rest.schema()).union(rest)  # the join made every column nullable
 
 
 def share(part: ir.NumericValue, whole: ir.NumericValue) -> ir.FloatingValue:

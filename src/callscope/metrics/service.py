@@ -11,6 +11,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
+from callscope.metrics import first_calls as kept_firsts
 from callscope.metrics.report import MetricFilter, Report
 from callscope.metrics.scope import (
     ABANDONS,
@@ -63,7 +64,9 @@ def inbound(scope: Scope) -> ir.Table:
 
 def first_calls(c: ir.Table, by: str, groups: ir.Table) -> ir.Table:
     """Per customer and local day (`external_number`, the day of `local_start`): `group` and
-    `is_answered` of their first call among the offered calls `c`. One hash aggregate, no
+    `is_answered` of their first call among the offered calls `c` (first: `first_calls.
+    first_key`; a scope the marks kept at import hold for reads them instead). One hash
+    aggregate, no
     join back to the calls: over a year of 10M calls the join (or a window's sort) costs more
     than the rest of the report. Grouped by day, the group is the customer's day and the
     answer is all it needs; otherwise the group enters as a small integer (its rank among
@@ -72,16 +75,16 @@ def first_calls(c: ir.Table, by: str, groups: ir.Table) -> ir.Table:
     min_by for both means a tie of start times cannot take them from two calls."""
     # Calls without a number are left out after the aggregate, not before: a filter on `c`
     # would have the engine compute `c` (joins and all) a second time instead of reusing it.
-    days = c.group_by(number=c.external_number, day=c.local_start.date())
+    days = c.group_by(**kept_firsts.customer_day(c))
     if by == "day":
-        f = days.aggregate(ok=min_by(c.is_answered, c.started_at))
+        f = days.aggregate(ok=min_by(c.is_answered, kept_firsts.first_key(c)))
         f = f.filter(f.number.notnull())
         return f.select(group=f.day, is_answered=f.ok)
     groups = groups.mutate(g_id=ibis.row_number().over(order_by=groups.g_group))
     ranked = c.join(groups, c.group.identical_to(groups.g_group))
     packed = ranked.g_id * 2 + ranked.is_answered.cast("int64")
-    days = ranked.group_by(number=ranked.external_number, day=ranked.local_start.date())
-    f = days.aggregate(first=min_by(packed, ranked.started_at))
+    days = ranked.group_by(**kept_firsts.customer_day(ranked))
+    f = days.aggregate(first=min_by(packed, kept_firsts.first_key(ranked)))
     f = f.filter(f.number.notnull())
     f = f.select(g_id=f.first // 2, is_answered=f.first % 2 == 1)
     f = f.join(groups, "g_id")
@@ -89,23 +92,51 @@ def first_calls(c: ir.Table, by: str, groups: ir.Table) -> ir.Table:
 
 
 SERVICE_INPUTS = ("is_answered", "wait_s", "outcome_kind", "talk_s")
-FIRST_INPUTS = ("external_number", "local_start", "started_at")
+FIRST_INPUTS = ("external_number", "local_start", "started_at", "call_id")
 
 
 def service_aggregates(c: ir.Table, settings: Settings) -> dict[str, ir.Value]:
     """The `service` columns (all but first_attempt_answer_rate, which `first_calls` gives) as
     aggregates over offered calls: one definition for every grouping, the totals and the
     summary."""
-    m = settings.metrics
-    t = float(m.sl_threshold_s)
+    parts = service_parts(c, settings)
+    return service_figures(
+        parts,
+        settings,
+        asa_s=c.wait_s.mean(where=c.is_answered),
+        talk_s_mean=c.talk_s.mean(where=c.is_answered),
+    )
+
+
+def service_parts(c: ir.Table, settings: Settings) -> dict[str, ir.Value]:
+    """The counts and sums every service figure is a ratio of: added up over groups they give
+    the figures of the whole (`totals_of`), with no second pass over the calls."""
+    t = float(settings.metrics.sl_threshold_s)
     ok = c.is_answered
-    o = c.count()
-    a = ok.sum()
-    a_t = (ok & (c.wait_s <= t)).sum()
     is_ab = c.outcome_kind.isin(ABANDONS)
-    ab = is_ab.sum()
-    ab_short = (c.outcome_kind == "abandoned_short").sum()
-    ab_t = (is_ab & (c.wait_s <= t)).sum()
+    parts: dict[str, ir.Value] = {
+        "o": c.count(),
+        "a": ok.sum(),
+        "a_t": (ok & (c.wait_s <= t)).sum(),
+        "ab": is_ab.sum(),
+        "ab_short": (c.outcome_kind == "abandoned_short").sum(),
+        "ab_t": (is_ab & (c.wait_s <= t)).sum(),
+        # the means' sums and counts (a mean skips NULLs: so do these)
+        "wait_sum": c.wait_s.sum(where=ok),
+        "wait_n": c.wait_s.count(where=ok),
+        "talk_sum": c.talk_s.sum(where=ok),
+        "talk_n": c.talk_s.count(where=ok),
+    }
+    for name in OUTCOMES:
+        parts[f"outcome_{name}"] = (c.outcome_kind == name).sum()
+    return parts
+
+
+def service_figures(
+    p: dict[str, ir.Value], settings: Settings, asa_s: ir.Value, talk_s_mean: ir.Value
+) -> dict[str, ir.Value]:
+    m = settings.metrics
+    o, a, a_t, ab, ab_short, ab_t = (p[k] for k in ("o", "a", "a_t", "ab", "ab_short", "ab_t"))
     sl = {
         "answered": share(a_t, a),
         "offered": share(a_t, o),
@@ -117,15 +148,30 @@ def service_aggregates(c: ir.Table, settings: Settings) -> dict[str, ir.Value]:
         "answered": a,
         "missed": o - a,
         "asr": share(a, o),
-        "asa_s": c.wait_s.mean(where=ok),
+        "asa_s": asa_s,
         "service_level": sl,
         "abandon_rate": share(ab, o),
         "short_abandons": ab_short,
-        "talk_s_mean": c.talk_s.mean(where=ok),
+        "talk_s_mean": talk_s_mean,
     }
     for name in OUTCOMES:
-        cols[f"outcome_{name}"] = (c.outcome_kind == name).sum()
+        cols[f"outcome_{name}"] = p[f"outcome_{name}"]
     return cols
+
+
+def totals_of(per: ir.Table, settings: Settings) -> dict[str, ir.Value]:
+    """The figures of the whole from the groups' `service_parts` (columns `_<part>` of `per`,
+    one row a group): the counts add up; a mean is its sum over its count, as the engines'
+    mean is. Over no group, offered is 0 and the rest NULL, as over no call."""
+    p: dict[str, ir.Value] = {c[1:]: per[c].sum() for c in per.columns if c.startswith("_")}
+    p["o"] = p["o"].fill_null(0)
+
+    def mean(total: str, n: str) -> ir.Value:
+        return ibis.cases((p[n] > 0, p[total] / p[n]), else_=ibis.null().cast("float64"))
+
+    return service_figures(
+        p, settings, asa_s=mean("wait_sum", "wait_n"), talk_s_mean=mean("talk_sum", "talk_n")
+    )
 
 
 def group_key(c: ir.Table, by: str) -> ir.Value:
@@ -151,24 +197,45 @@ def service(store: Store, flt: MetricFilter, settings: Settings, by: str = "day"
     if by not in GROUPINGS:
         raise ValueError(f"by={by!r}: use one of {', '.join(GROUPINGS)}")
     scope = make_scope(store, flt, settings)
+    kept = kept_firsts.usable(scope)
 
     def both() -> ir.Table:
         # The groups and the totals in one query over the offered calls.
         offered = inbound(scope)
-        c = with_agent(scope, offered) if by in ("team", "agent") else offered
-        c = c.mutate(group=group_key(c, by)).select("group", *SERVICE_INPUTS, *FIRST_INPUTS)
+        c = with_agent(scope, offered, team=by == "team") if by in ("team", "agent") else offered
+        c = c.mutate(group=group_key(c, by))
+        c = c.select("group", *SERVICE_INPUTS, *(("first_of_day",) if kept else FIRST_INPUTS))
         aggs = service_aggregates(c, settings)
-        per = c.group_by("group").aggregate(**aggs)
-        firsts = first_calls(c, by, per.select(g_group=per.group))
-        per_first = firsts.group_by("group").aggregate(
-            customers=firsts.count(), first_answered=firsts.is_answered.sum()
-        )
-        per = per.left_join(per_first, per.group.identical_to(per_first.group))
-        per = per.drop("group_right").mutate(total=False)
-        all_firsts = per_first.aggregate(
-            customers=per_first.customers.sum(), first_answered=per_first.first_answered.sum()
-        )
-        whole = c.aggregate(**aggs).cross_join(all_firsts)
+        # The totals add up the groups' parts: one pass over the calls, not a second one.
+        parts = {f"_{k}": v for k, v in service_parts(c, settings).items()}
+        if kept:  # the first calls are marked: counted in the same scan
+            per = c.group_by("group").aggregate(
+                **aggs,
+                customers=c.first_of_day.sum(),
+                first_answered=(c.first_of_day & c.is_answered).sum(),
+                **parts,
+            )
+            whole = per.aggregate(
+                **totals_of(per, settings),
+                customers=per.customers.sum(),
+                first_answered=per.first_answered.sum(),
+            )
+            per = per.drop(*parts)
+        else:
+            per = c.group_by("group").aggregate(**aggs, **parts)
+            firsts = first_calls(c, by, per.select(g_group=per.group))
+            per_first = firsts.group_by("group").aggregate(
+                customers=firsts.count(), first_answered=firsts.is_answered.sum()
+            )
+            all_firsts = per_first.aggregate(
+                customers=per_first.customers.sum(),
+                first_answered=per_first.first_answered.sum(),
+            )
+            whole = per.aggregate(**totals_of(per, settings)).cross_join(all_firsts)
+            per = per.drop(*parts)
+            per = per.left_join(per_first, per.group.identical_to(per_first.group))
+            per = per.drop("group_right")
+        per = per.mutate(total=False)
         whole = whole.mutate(group=ibis.null(c.group.type()), total=True)
         out = per.union(whole.select(*per.columns))
         rate = share(out.first_answered.fill_null(0), out.customers.fill_null(0))
@@ -181,7 +248,7 @@ def service(store: Store, flt: MetricFilter, settings: Settings, by: str = "day"
             ["total", ibis.asc("group", nulls_first=False)]
         )
 
-    got = query(scope, ("service", by), both)
+    got = query(scope, ("service", by, kept), both)
     rows: list[dict[str, Any]] = []
     total: dict[str, Any] = {}
     for r in got:

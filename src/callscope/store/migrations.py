@@ -6,6 +6,8 @@ to their sources (each source's `raw_columns`) and are versioned by name (`raw_<
 
 from __future__ import annotations
 
+from callscope.store.rung import last_agent_rung_sql
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (
         1,
@@ -273,6 +275,60 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ORDER BY l.rowid;
         DROP TABLE legs;
         ALTER TABLE legs_v6 RENAME TO legs;
+        """,
+    ),
+    (
+        7,
+        "calls: whether the call is its customer's first of the local day",
+        # Marked at import (callscope.metrics.first_calls), for the zone first_calls_state
+        # names: false until then, and the reports compute it themselves meanwhile.
+        """
+        ALTER TABLE calls ADD COLUMN first_of_day BOOLEAN DEFAULT false;
+        CREATE TABLE first_calls_state (
+            tenant VARCHAR PRIMARY KEY,
+            fingerprint VARCHAR NOT NULL,
+            built_at TIMESTAMP NOT NULL
+        );
+        """,
+    ),
+    (
+        8,
+        "legs: whether the leg is its agent's first of the call",
+        # An agent's lost calls count the missed calls they were rung for, once however often
+        # they rang: marking each agent's first leg of a call lets the agents report count
+        # them in its one pass over the legs instead of a DISTINCT over (agent, call) (a
+        # second pass). A fact of the call's legs, written with them by the assembler. Only
+        # the few repeated (call, agent) pairs are looked for (a hash aggregate): a window
+        # over every leg in a rebuilt table took 4 times as long and 3 times the memory.
+        """
+        ALTER TABLE legs ADD COLUMN agent_first_leg BOOLEAN;
+        UPDATE legs SET agent_first_leg = true
+        WHERE destination_kind = 'agent' AND agent IS NOT NULL;
+        UPDATE legs SET agent_first_leg = false
+        FROM (
+            SELECT tenant AS r_tenant, call_id AS r_call, agent AS r_agent, min(leg_no) AS first
+            FROM legs
+            WHERE destination_kind = 'agent' AND agent IS NOT NULL
+            GROUP BY ALL
+            HAVING count(*) > 1
+        ) r
+        WHERE legs.tenant = r.r_tenant AND legs.call_id = r.r_call AND legs.agent = r.r_agent
+          AND legs.destination_kind = 'agent' AND legs.leg_no > r.first;
+        """,
+    ),
+    (
+        9,
+        "calls: the agent rung last (who an unanswered call is attributed to)",
+        # A fact of the call's legs (callscope.store.rung), written with the call by the
+        # assembler: service by agent or team then reads it off the call instead of grouping a
+        # year's legs by call and joining a million unanswered calls to the result.
+        """
+        ALTER TABLE calls ADD COLUMN last_agent_rung VARCHAR;
+        UPDATE calls SET last_agent_rung = r.last_agent_rung
+        FROM ("""
+        + last_agent_rung_sql("legs")
+        + """) r
+        WHERE calls.tenant = r.tenant AND calls.call_id = r.call_id;
         """,
     ),
 ]
