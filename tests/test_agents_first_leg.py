@@ -10,15 +10,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 import test_metrics_scenarios as sc
 from callscope.metrics import REPORTS, MetricFilter
 from callscope.settings import Settings
 from callscope.store import Store, open_store
-from callscope.store.migrations import MIGRATIONS
-from callscope.testing import import_text
+from callscope.testing import import_text, store_at_schema
 
 # One call hunting 101, then 102, then 101 again, nobody answering; a second call rings 101
 # twice while 103 answers it (not missed: no lost call).
@@ -100,32 +98,6 @@ def test_the_marks_stay_right_when_a_call_is_replaced(tmp_path: Path, settings: 
     assert dict(missed)["101"] == 10
 
 
-def _schema_7_copy(source: Store, path: Path) -> None:
-    """`source`'s rows in a store at schema 7 (as before migration 8)."""
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE schema_migrations ("
-        " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP)"
-    )
-    for version, description, sql in MIGRATIONS:
-        if version > 7:
-            break
-        con.execute(sql)
-        con.execute(
-            "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, description]
-        )
-    tables = {"calls": "*", "legs": "* EXCLUDE (agent_first_leg)", "agent_states": "*"}
-    tables.update(dict.fromkeys(("contacts", "contact_calls", "contacts_state"), "*"))
-    for name, columns in tables.items():
-        rows = source.con.sql(f"SELECT {columns} FROM {name}").to_arrow_table()
-        known = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
-        rows = rows.select([c for c in rows.column_names if c in known])  # none of 9...
-        con.register("rows_in", rows)
-        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM rows_in")
-        con.unregister("rows_in")
-    con.close()
-
-
 def test_migration_8_back_fills_and_both_counts_agree_under_every_filter(
     tmp_path: Path, settings: Settings
 ) -> None:
@@ -134,7 +106,7 @@ def test_migration_8_back_fills_and_both_counts_agree_under_every_filter(
         want_legs = store.con.execute("SELECT * FROM legs ORDER BY call_id, leg_no").fetchall()
         want = [_agents(store, settings, flt) for flt in FILTERS]
         path = tmp_path / "v7.duckdb"
-        _schema_7_copy(store, path)
+        store_at_schema(store, path, 7).close()
     assert [w["agent", "101"]["lost_calls"] for w in want] == [10, 10, 0, 10, 10, 10, 1]
     with open_store(path, read_only=True) as old:  # `callscope report` does not migrate
         assert old.schema_version() == 7

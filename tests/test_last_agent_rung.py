@@ -8,40 +8,19 @@ ring start is unknown, calls without agent legs, a call re-imported whole."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Any
-
-import duckdb
-import pytest
 
 import test_metrics_scenarios as sc
 from callscope.metrics import REPORTS, MetricFilter
 from callscope.metrics.scope import fetch, last_agent_rung, make_scope
 from callscope.settings import Settings
 from callscope.store import Store, open_store
-from callscope.store.migrations import MIGRATIONS
-from callscope.testing import import_text
-from test_agents_first_leg import HUNT_BACK_TO_THE_FIRST
+from callscope.testing import import_text, store_at_schema
+from test_agents_first_leg import FILTERS, HUNT_BACK_TO_THE_FIRST
+from test_agents_first_leg import settings as settings  # a fixture
 
 HISTORY = sc.EVERY_EDGE + "\n" + HUNT_BACK_TO_THE_FIRST.strip("\n")
-FILTERS = [
-    MetricFilter(),
-    MetricFilter(date_from=date(2026, 1, 12), date_to=date(2026, 1, 12)),
-    MetricFilter(date_from=date(2026, 1, 13), date_to=date(2026, 11, 30)),
-    MetricFilter(agents=("101",)),
-    MetricFilter(teams=("sales",)),
-    MetricFilter(direction="inbound"),
-    MetricFilter(queues=("sales",)),
-]
-
-
-@pytest.fixture
-def settings() -> Settings:
-    return Settings(timezone="Europe/Moscow", region="RU", agents={
-        "101": {"name": "Anna", "team": "sales"}, "102": {"name": "Boris", "team": "sales"},
-        "103": {"name": "Vera", "team": "support"},
-    })  # fmt: skip
 
 
 def _unanswered(store: Store, settings: Settings, column: str = "NULL") -> dict[str, str | None]:
@@ -102,25 +81,7 @@ def test_the_call_keeps_its_last_agent_rung_also_when_re_imported_whole(
 
 def _schema_8_copy(source: Store, path: Path) -> None:
     """`source`'s rows in a store at schema 8 (as before migration 9)."""
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE schema_migrations ("
-        " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP)"
-    )
-    for version, description, sql in MIGRATIONS:
-        if version > 8:
-            break
-        con.execute(sql)
-        con.execute(
-            "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, description]
-        )
-    for name in ("calls", "legs", "agent_states", "contacts", "contact_calls", "contacts_state"):
-        rows = source.con.sql(f"SELECT * FROM {name}").to_arrow_table()
-        known = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
-        rows = rows.select([c for c in rows.column_names if c in known])
-        con.register("rows_in", rows)
-        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM rows_in")
-        con.unregister("rows_in")
+    con = store_at_schema(source, path, 8)
     # Legs whose ring start is unknown (a source that does not tell it): the hunt's last ring
     # (101) then counts only after every leg with one, so 102 was rung last; a missed call
     # whose only leg has none is still its agent's.

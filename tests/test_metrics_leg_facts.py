@@ -10,15 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
 import test_metrics_scenarios as sc
 from callscope.metrics import REPORTS, MetricFilter
 from callscope.settings import Settings
 from callscope.store import Store, open_store
-from callscope.store.migrations import MIGRATIONS
-from callscope.testing import import_text
+from callscope.testing import import_text, store_at_schema
 
 FACTS = {
     "direction": "call_direction",
@@ -74,33 +72,6 @@ def test_every_leg_carries_its_calls_facts_also_after_the_call_is_replaced(
         assert _mismatches(store) == 0
 
 
-def _schema_5_copy(source: Store, path: Path) -> None:
-    """`source`'s rows in a store at schema 5 (as before migration 6)."""
-    con = duckdb.connect(str(path))
-    con.execute(
-        "CREATE TABLE schema_migrations ("
-        " version INTEGER PRIMARY KEY, description VARCHAR, applied_at TIMESTAMP)"
-    )
-    for version, description, sql in MIGRATIONS:
-        if version > 5:
-            break
-        con.execute(sql)
-        con.execute(
-            "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, description]
-        )
-    drop = ", ".join(FACTS.values())
-    tables = {"calls": "*", "legs": f"* EXCLUDE ({drop})", "agent_states": "*"}
-    tables.update(dict.fromkeys(("contacts", "contact_calls", "contacts_state"), "*"))
-    for name, columns in tables.items():
-        rows = source.con.sql(f"SELECT {columns} FROM {name}").to_arrow_table()
-        known = [d[0] for d in con.execute(f"SELECT * FROM {name} LIMIT 0").description]
-        rows = rows.select([c for c in rows.column_names if c in known])  # none of 7, 8...
-        con.register("rows_in", rows)
-        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM rows_in")
-        con.unregister("rows_in")
-    con.close()
-
-
 def _reports(store: Store, settings: Settings) -> list[Any]:
     flt = MetricFilter()
     return [REPORTS[name](store, flt, settings, **opts).as_json() for name, opts in LEGS_SIDE]
@@ -114,7 +85,7 @@ def test_migration_6_back_fills_and_an_unmigrated_store_reports_the_same(
         want_legs = store.con.execute("SELECT * FROM legs ORDER BY call_id, leg_no").fetchall()
         want = _reports(store, settings)
         path = tmp_path / "v5.duckdb"
-        _schema_5_copy(store, path)
+        store_at_schema(store, path, 5).close()
     with open_store(path, read_only=True) as old:  # `callscope report` does not migrate
         assert old.schema_version() == 5
         assert _reports(old, settings) == want

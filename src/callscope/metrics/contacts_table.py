@@ -90,9 +90,13 @@ def _duckdb(store: Store) -> bool:
 
 def built_with(con: duckdb.DuckDBPyConnection, tenant: str) -> str | None:
     """The fingerprint the tenant's rows were built with (None: never built)."""
-    row = con.execute(
-        "SELECT fingerprint FROM contacts_state WHERE tenant = ?", [tenant]
-    ).fetchone()
+    return kept_fingerprint(con, "contacts_state", tenant)
+
+
+def kept_fingerprint(con: duckdb.DuckDBPyConnection, state: str, tenant: str) -> str | None:
+    """The settings fingerprint a kept figure's `state` table (contacts_state,
+    first_calls_state) holds for the tenant: None, never built."""
+    row = con.execute(f"SELECT fingerprint FROM {state} WHERE tenant = ?", [tenant]).fetchone()
     return str(row[0]) if row else None
 
 

@@ -32,6 +32,7 @@ import ibis
 import ibis.expr.types as ir
 
 from callscope.metrics import compiled
+from callscope.metrics.contacts_table import _duckdb, kept_fingerprint
 from callscope.metrics.report import MetricFilter
 from callscope.settings import Settings
 
@@ -60,15 +61,9 @@ def first_key(c: ir.Table) -> ir.Value:
     return ibis.struct({"t": c.started_at, "id": c.call_id})
 
 
-def _duckdb(store: Store) -> bool:
-    return getattr(store.ibis, "name", "") == "duckdb" and store.con is not None
-
-
 def built_with(con: duckdb.DuckDBPyConnection, tenant: str) -> str | None:
-    row = con.execute(
-        "SELECT fingerprint FROM first_calls_state WHERE tenant = ?", [tenant]
-    ).fetchone()
-    return str(row[0]) if row else None
+    """The zone fingerprint the tenant's calls were marked under (None: never)."""
+    return kept_fingerprint(con, "first_calls_state", tenant)
 
 
 def usable(scope: Scope) -> bool:
