@@ -12,18 +12,12 @@ from typing import Any
 import pytest
 
 from callscope import importer
-from callscope.live.events import LiveEvent
 from callscope.live.outbox import FakeSender
 from callscope.live.service import LiveService
-from callscope.settings import Settings
 from callscope.store import Store, open_store
-from live_support import run
+from test_live_latency import _iso, feed, settings
 
 SLOW = "SELECT count(*) FROM range(3000000000) t(i) WHERE i % 7 = 3"  # seconds, if uncut
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
 
 
 def answered(cid: str, number: str, at: datetime) -> list[dict[str, Any]]:
@@ -44,21 +38,6 @@ def missed(cid: str, number: str, at: datetime) -> list[dict[str, Any]]:
         {"type": "call.ringing", "call_id": cid, "agent": "102", "at": _iso(at)},
         {"type": "call.ended", "call_id": cid, "at": _iso(at + timedelta(seconds=20))},
     ]  # fmt: skip
-
-
-def settings(grace: float) -> Settings:
-    return Settings.model_validate({
-        "timezone": "Europe/Moscow",
-        "live": {"late_answer_grace_s": grace,
-                 "notify": {"routes": {"default": ["json://x/sales"]}}},
-    })  # fmt: skip
-
-
-def feed(service: LiveService, events: list[dict[str, Any]]) -> None:
-    async def go() -> None:
-        await service.accept_generic([LiveEvent.model_validate(e) for e in events])
-
-    run(go)
 
 
 def load(service: LiveService, at: datetime) -> None:

@@ -25,7 +25,7 @@ from callscope.settings import Settings
 from callscope.sources import available_sources, detect_format, get_source
 from callscope.sources.base import Source, StageContext
 from callscope.sources.staging import STAGE_REJECTS_DDL, line_number_sql
-from callscope.store import Store
+from callscope.store import Store, transaction
 
 Progress = Callable[[str, int, int], None]
 # DuckDB's own default is 80 % of RAM; an import spills to disk beyond this instead, so a
@@ -320,21 +320,14 @@ def _in_transaction(
 ) -> FileResult:
     # Staging is done: nothing read from here on depends on the order rows are written in
     # (keys and windows order explicitly), so DuckDB may write in parallel.
-    with engine_settings(con, preserve_insertion_order="false"):
-        con.execute("BEGIN TRANSACTION")
+    with engine_settings(con, preserve_insertion_order="false"), transaction(con):
+        if cut is not None:
+            cut.open()
         try:
-            if cut is not None:
-                cut.open()
-            result = work()
-            if cut is not None:
-                cut.close()  # never the COMMIT: an interrupt must not leave it in doubt
-            con.execute("COMMIT")
-        except BaseException:
-            if cut is not None:
+            return work()
+        finally:
+            if cut is not None:  # before COMMIT or ROLLBACK: an interrupt must not hit them
                 cut.close()
-            con.execute("ROLLBACK")
-            raise
-    return result
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from callscope.metrics import missed
 from callscope.metrics.report import MetricFilter
 from callscope.metrics.scope import answered
 from callscope.settings import Settings, parse_span
-from callscope.store import Store
+from callscope.store import Store, transaction
 
 
 def _naive_utc(value: Any) -> datetime:
@@ -164,8 +164,7 @@ class Tracker:
         # The contact and its first message are written in one transaction: a crash between
         # them would leave a contact marked as told whose message never reaches the outbox.
         con = self.store.con
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(
                 "INSERT INTO notify_contacts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)"
                 " ON CONFLICT DO NOTHING",
@@ -181,10 +180,6 @@ class Tracker:
                     f"Call back by {local:%H:%M} ({s.metrics.callback_sla_min:g} min).",
                     quiet_until(s, now), key,
                 )  # fmt: skip
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
 
     def follow_up(self, now: datetime) -> dict[str, int]:
         """Reminders and escalations that time has made due: one query over the open contacts

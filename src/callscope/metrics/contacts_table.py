@@ -29,6 +29,7 @@ import ibis.expr.types as ir
 from callscope.metrics import compiled
 from callscope.metrics.report import MetricFilter
 from callscope.settings import Settings
+from callscope.store.connection import transaction
 
 if TYPE_CHECKING:
     from callscope.metrics.scope import Scope
@@ -297,11 +298,5 @@ def ensure_contacts(store: Store, settings: Settings) -> dict[str, Any] | None:
         return None
     if built_with(con, settings.tenant) == fingerprint(settings):
         return None
-    con.execute("BEGIN TRANSACTION")
-    try:
-        got = refresh_contacts(con, settings, None)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return got
+    with transaction(con):
+        return refresh_contacts(con, settings, None)

@@ -35,6 +35,7 @@ from callscope.metrics import compiled
 from callscope.metrics.contacts_table import _duckdb, kept_fingerprint
 from callscope.metrics.report import MetricFilter
 from callscope.settings import Settings
+from callscope.store.connection import transaction
 
 if TYPE_CHECKING:
     from callscope.metrics.scope import Scope
@@ -231,11 +232,5 @@ def ensure_first_calls(store: Store, settings: Settings) -> dict[str, Any] | Non
         return None
     if built_with(con, settings.tenant) == fingerprint(settings):
         return None
-    con.execute("BEGIN TRANSACTION")
-    try:
-        got = refresh_first_calls(con, settings, None, batch_ready=False)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return got
+    with transaction(con):
+        return refresh_first_calls(con, settings, None, batch_ready=False)
