@@ -64,15 +64,14 @@ def inbound(scope: Scope) -> ir.Table:
 
 def first_calls(c: ir.Table, by: str, groups: ir.Table) -> ir.Table:
     """Per customer and local day (`external_number`, the day of `local_start`): `group` and
-    `is_answered` of their first call among the offered calls `c` (first: `first_calls.
-    first_key`; a scope the marks kept at import hold for reads them instead). One hash
-    aggregate, no
-    join back to the calls: over a year of 10M calls the join (or a window's sort) costs more
-    than the rest of the report. Grouped by day, the group is the customer's day and the
-    answer is all it needs; otherwise the group enters as a small integer (its rank among
-    `groups`, every group of `c` in column g_group), packed with the answer into one number
-    for one fixed-size min_by: a string or a struct there costs several times more, and one
-    min_by for both means a tie of start times cannot take them from two calls."""
+    `is_answered` of their first call among the offered calls `c` (first by
+    `first_calls.first_key`; a scope the import's marks hold for reads those instead). One
+    hash aggregate, no join back to the calls: over a year of 10M calls the join (or a
+    window's sort) costs more than the rest of the report. Grouped by day, the group is the
+    customer's day and the answer is all it needs; otherwise the group enters as a small
+    integer (its rank among `groups`, every group of `c` in column g_group), packed with the
+    answer into one number for one fixed-size min_by: a string or a struct value there costs
+    several times more, and one min_by for both means they come from the same call."""
     # Calls without a number are left out after the aggregate, not before: a filter on `c`
     # would have the engine compute `c` (joins and all) a second time instead of reusing it.
     days = c.group_by(**kept_firsts.customer_day(c))
