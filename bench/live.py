@@ -41,7 +41,7 @@ import httpx
 from callscope.live import signing
 from callscope.live.ami import ReplayServer
 from callscope.live.ami_text import read_events
-from callscope.testing import SHARED_DATA
+from callscope.testing import SHARED_DATA, child_pids
 
 SECRET = "bench-secret"
 ARRIVED: dict[str, float] = {}
@@ -87,7 +87,8 @@ def start_listener(
         env["PYTHONPATH"] = src
     cli = (WRAPPED if fast else "") + "from callscope.cli import main; main()"
     if trace is not None:
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, str(Path(__file__).parent)) if p)
+        paths = (src, str(Path(__file__).parent), os.environ.get("PYTHONPATH"))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
         env["LIVE_TRACE_FILE"] = str(trace)
         cli = "import live_trace; " + cli
     db = tmp / f"bench-{port}.duckdb"
@@ -105,9 +106,11 @@ def start_listener(
 
 
 def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc (Linux)."""
+    """utime + stime of a process and of those it started (listen's intake process), from
+    /proc (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(cpu_seconds(c) for c in child_pids(pid))
 
 
 def answered_call(n: int, at: datetime) -> list[dict[str, Any]]:

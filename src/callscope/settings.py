@@ -315,6 +315,10 @@ class LiveSettings(BaseModel):
         ge=0,
         description="An ended call nobody answered waits this long for a late call.answered",
     )
+    intake_process: bool = Field(
+        default=True,
+        description="`callscope listen` checks generic webhooks in a process of its own (Unix)",
+    )
     duckdb_threads: int | None = Field(
         default=1,
         ge=1,

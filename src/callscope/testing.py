@@ -118,3 +118,13 @@ def store_at_schema(source: Store, path: Path, version: int) -> duckdb.DuckDBPyC
         con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM rows_in")
         con.unregister("rows_in")
     return con
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started and that still run (Linux /proc): `callscope listen`'s
+    intake process, for the tests and the benchmark that follow it."""
+    return [
+        int(child)
+        for task in Path(f"/proc/{pid}/task").iterdir()
+        for child in (task / "children").read_text().split()
+    ]

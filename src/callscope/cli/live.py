@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
+import socket
 from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
@@ -23,8 +25,11 @@ from callscope.cli.common import (
 from callscope.live.ami import make_client
 from callscope.live.ami_text import read_events
 from callscope.live.digest import send_digest
+from callscope.live.front import FrontProcess, Sockets
 from callscope.live.outbox import AppriseSender, FakeSender
+from callscope.live.relay import RelayServer
 from callscope.live.service import LiveService, utcnow
+from callscope.settings import Settings
 from callscope.store import open_store
 
 
@@ -54,7 +59,15 @@ def listen(
         import uvicorn
         from fastapi import FastAPI
 
+        from callscope.live.front import run_dir
         from callscope.live.http import FastIntake, router
+
+        # The public port is the intake process's (`live.front`); this one serves it on
+        # private sockets. Without Unix sockets (or with it turned off), this one serves all.
+        sockets = None
+        if settings.live.intake_process and hasattr(socket, "AF_UNIX"):
+            where = run_dir()
+            sockets = Sockets(where / "relay.sock", where / "http.sock")
 
         @contextlib.asynccontextmanager
         async def lifespan(web: FastAPI) -> AsyncIterator[None]:
@@ -64,20 +77,54 @@ def listen(
             client = make_client(settings, service.accept_ami) if ami else None
             if client is not None:
                 client.connect()
-            yield
-            if client is not None:
-                client.close()
-            await service.stop()
+            try:
+                async with _intake_process(service, settings, host, port, sockets):
+                    yield
+            finally:
+                if client is not None:
+                    client.close()
+                await service.stop()
 
         web = FastAPI(title="callscope live", lifespan=lifespan)
         web.include_router(router)
-        uvicorn.run(
-            FastIntake(web),  # webhook events skip the framework's stack; the rest goes to web
-            host=host,
-            port=port,
-            log_level="warning",
-            timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
-        )
+        where_to = {"uds": str(sockets.http)} if sockets else {"host": host, "port": port}
+        try:
+            uvicorn.run(
+                FastIntake(web),  # webhook events skip the framework's stack; the rest: web
+                **where_to,
+                log_level="warning",
+                timeout_graceful_shutdown=SHUTDOWN_GRACE_S,
+            )
+        finally:
+            if sockets is not None:
+                shutil.rmtree(sockets.relay.parent, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def _intake_process(
+    service: LiveService, settings: Settings, host: str, port: int, sockets: Sockets | None
+) -> AsyncIterator[None]:
+    """The relay and the intake process for as long as the service runs (none without
+    `sockets`). The intake process is stopped first: what it has taken in is still kept."""
+    if sockets is None:
+        yield
+        return
+    relay = RelayServer(sockets.relay, service.accept_stored)
+    await relay.start()
+    front = FrontProcess(settings, host, port, sockets)
+    try:
+        await front.start_ready()
+    except RuntimeError:
+        front.stop()
+        await relay.close()
+        raise
+    keeper = asyncio.create_task(front.keep_running())
+    try:
+        yield
+    finally:
+        keeper.cancel()
+        await asyncio.to_thread(front.stop)
+        await relay.close()
 
 
 async def _replay(service: LiveService, path: Path) -> None:

@@ -12,17 +12,18 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qsl
 
-from fastapi import APIRouter, Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from callscope.live import adapters, signing
-from callscope.live.events import InvalidEventError, parse_events
+from callscope.live.events import InvalidEventError, LiveEvent, parse_events
 from callscope.live.service import LiveService
+from callscope.settings import Settings
 
 router = APIRouter(tags=["live"])
 EVENTS_PATH = "/api/webhooks/events"
@@ -52,7 +53,19 @@ async def live_service(request: Request) -> LiveService:
 ServiceDep = Annotated[LiveService, Depends(live_service)]
 
 
-def _secret(service: LiveService, tenant: str) -> str:
+class Intake(Protocol):
+    """What takes checked generic events: the live service, or in the intake process the relay
+    to it (`live.front`)."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    def secrets(self) -> dict[str, str]: ...
+
+    async def accept_generic(self, events: list[LiveEvent]) -> int: ...
+
+
+def _secret(service: Intake, tenant: str) -> str:
     secret = service.secrets().get(tenant)
     if not secret:
         raise HTTPException(401, f"no webhook secret configured for tenant {tenant!r}")
@@ -71,7 +84,7 @@ def _accepted(count: int) -> bytes:
 
 
 async def intake_events(
-    service: LiveService, body: bytes, signature: str | None, tenant: str | None
+    service: Intake, body: bytes, signature: str | None, tenant: str | None
 ) -> int:
     """Check, parse and store one generic webhook; raises HTTPException for a refused one."""
     tenant = tenant or service.settings.tenant
@@ -106,7 +119,7 @@ class FastIntake:
 
     MAX_BODY = 8 * 1024 * 1024
 
-    def __init__(self, app: FastAPI | FastIntake) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import sys
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from callscope.live import signing
 from callscope.live.board import Board, restore_board
@@ -32,7 +33,6 @@ from callscope.store import Store
 RESCAN = timedelta(seconds=60)
 IDLE_S = 1.0  # an idle loop still looks this often (timeouts, reminders, retries)
 CUTS = 2  # how often missed calls may cut one cycle's bulk pass short (`driver.Cut`)
-SECRETS_TTL_S = 10.0
 # Events after which a call may be over, or that are moved at once (no call).
 _WAKES_GENERIC = frozenset({"call.ended", "agent.state"})
 _WAKES_AMI = frozenset({"Hangup", "QueueMemberPause", "QueueMemberAdded", "QueueMemberRemoved"})
@@ -73,21 +73,23 @@ class LiveService:
         self._urgent = asyncio.Event()  # a call ended unanswered: its early pass is due
         self._woken = 0  # how many times `_urgent` was set
         self._deliver = asyncio.Event()
-        self._secrets: tuple[float, dict[str, str]] = (0.0, {})
+        self.secrets = signing.Secrets(settings)  # webhook secrets by tenant
         self._running: asyncio.AbstractEventLoop | None = None
 
-    def secrets(self) -> dict[str, str]:
-        """Webhook secrets by tenant, re-read every few seconds rather than per request."""
-        read_at, secrets = self._secrets
-        if time.monotonic() - read_at > SECRETS_TTL_S:
-            secrets = signing.load_secrets(self.settings)
-            self._secrets = (time.monotonic(), secrets)
-        return secrets
-
     async def accept_generic(self, events: Sequence[LiveEvent]) -> int:
-        """Store events durably, then show them on the board; returns how many were new."""
+        """Store events durably, then show them on the board; returns how many there were."""
         records = [e.to_record() for e in events]
-        items = [Incoming(WEBHOOK, stored_json(r), r.get("call_id")) for r in records]
+        await self.accept_records(records, [stored_json(r) for r in records])
+        return len(records)
+
+    async def accept_stored(self, texts: list[str]) -> None:
+        """Events the intake process (`live.front`) checked, in their stored form."""
+        await self.accept_records([json.loads(t) for t in texts], texts)
+
+    async def accept_records(self, records: list[dict[str, Any]], texts: list[str]) -> None:
+        """Store events (records and their stored JSON) durably, then show them on the board."""
+        pairs = zip(records, texts, strict=True)
+        items = [Incoming(WEBHOOK, text, r.get("call_id")) for r, text in pairs]
         await self.commit.put_many(items)
         unanswered = False
         for record in records:
@@ -102,7 +104,6 @@ class LiveService:
             grace = float(self.settings.live.late_answer_grace_s)
             self._running.call_later(grace + 0.01 if grace else 0, self._wake_early)
         self.changed.set()
-        return len(items)
 
     async def accept_ami(self, headers: dict[str, str]) -> None:
         from callscope.live.ami_text import event_json

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import os
+import time
 import tomllib
 
 from callscope.errors import ConfigError
@@ -32,6 +33,21 @@ def load_secrets(settings: Settings) -> dict[str, str]:
     if from_env:
         secrets.setdefault(settings.tenant, from_env)
     return secrets
+
+
+class Secrets:
+    """Webhook secrets by tenant, re-read every `ttl_s` rather than per request (a changed
+    file counts within seconds, without a restart)."""
+
+    def __init__(self, settings: Settings, ttl_s: float = 10.0) -> None:
+        self.settings = settings
+        self.ttl_s = ttl_s
+        self._read: tuple[float, dict[str, str]] | None = None
+
+    def __call__(self) -> dict[str, str]:
+        if self._read is None or time.monotonic() - self._read[0] > self.ttl_s:
+            self._read = (time.monotonic(), load_secrets(self.settings))
+        return self._read[1]
 
 
 def sign(secret: str, body: bytes) -> str:
