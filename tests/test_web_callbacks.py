@@ -80,7 +80,11 @@ def test_the_link_leads_to_a_call_log_that_pages_through_every_open_contact(
     assert pages > 1
     assert statuses == {"open", "attempted"}
     assert seen == {r["external_number"] for r in wanted}
-    assert client.get(href.group(1).replace("&amp;", "&")).status_code == 200  # the page itself
+    page = client.get(href.group(1).replace("&amp;", "&"))  # the page itself
+    assert page.status_code == 200
+    # its status filter says which statuses it shows (it said "All" before)
+    chosen = re.findall(r'<option value="([^"]*)" selected>([^<]*)</option>', page.text)
+    assert ("open,attempted", "not reached yet") in chosen
 
 
 def test_the_excel_download_keeps_every_open_contact(client: TestClient) -> None:

@@ -57,6 +57,9 @@ def test_the_newest_open_contacts_then_all_of_them_in_the_call_log(
     assert rows.count() > 0
     classes = set(rows.evaluate_all("rows => rows.map(r => r.className)"))
     assert classes <= {"c-red", "c-yellow"}  # open and attempted contacts' calls only
+    status = page.locator("select[name=status]")
+    shown = status.evaluate("s => s.options[s.selectedIndex].text")
+    assert shown == "not reached yet"  # the filter says what it shows
     page.screenshot(path=artefacts / "laptop-callbacks-all-open.png", full_page=True)
     context.close()
     assert errors == []

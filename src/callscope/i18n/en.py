@@ -157,6 +157,7 @@ MESSAGES: dict[str, str] = {
     "val.leave_empty": "queue emptied",
     "val.missed": "missed",
     "val.no_answer": "no answer",
+    "val.not_reached": "not reached yet",
     "val.open": "not called back",
     "val.outbound": "outgoing",
     "val.queue": "queue",

@@ -157,6 +157,7 @@ MESSAGES: dict[str, str] = {
     "val.leave_empty": "очередь опустела",
     "val.missed": "пропущен",
     "val.no_answer": "нет ответа",
+    "val.not_reached": "ещё не дозвонились",
     "val.open": "не перезвонили",
     "val.outbound": "исходящий",
     "val.queue": "очередь",

@@ -157,6 +157,7 @@ MESSAGES: dict[str, str] = {
     "val.leave_empty": "черга спорожніла",
     "val.missed": "пропущено",
     "val.no_answer": "немає відповіді",
+    "val.not_reached": "ще не додзвонилися",
     "val.open": "не передзвонили",
     "val.outbound": "вихідний",
     "val.queue": "черга",

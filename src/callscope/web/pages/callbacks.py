@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from callscope.web.charts import AMBER, BLUE, GREEN, RED, doughnut, series
 from callscope.web.deps import ScopeDep, StoreDep
 from callscope.web.export import Section
+from callscope.web.pages.calllog import OPEN_STATUSES
 from callscope.web.reports import run_report
 from callscope.web.view import Page, PageDep
 
@@ -23,7 +24,6 @@ STATUS_COLOURS = {
     "open": RED,
 }
 OPEN_COLUMNS = ("first_missed_at", "external_number", "attempts", "agent", "end_stage", "status")
-OPEN_STATUSES = ("open", "attempted")  # nobody reached the customer yet
 
 
 @router.get("/callbacks")

@@ -36,6 +36,10 @@ SHOWN = (
 )
 OUTCOMES = ("answered", "missed", "abandoned", "abandoned_short", "voicemail", "after_hours")
 STATUSES = ("open", "attempted", "called_back", "recalled_by_customer")  # the order a reader scans
+OPEN_STATUSES = ("open", "attempted")  # nobody reached the customer yet
+# The status filter's choices (value, catalogue word): both open ones together first, as the
+# callbacks page links to them.
+STATUS_CHOICES = ((",".join(OPEN_STATUSES), "not_reached"), *((s, s) for s in STATUSES))
 END_STAGES = tuple(EndStage)
 LOG_PARAMS = ("number", "outcome", "colour", "status", "end_stage", "sort", "order")
 
@@ -91,7 +95,7 @@ def calls_page(
         "teams": sorted({c.team for c in settings.agents.values() if c.team}),
         "outcomes": OUTCOMES,
         "colours": COLOURS,
-        "statuses": STATUSES,
+        "statuses": STATUS_CHOICES,
         "end_stages": END_STAGES,
         "sortable": SORTABLE,
         "control_href": "/calls?" + control,
