@@ -85,10 +85,6 @@ def fingerprint(settings: Settings) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _duckdb(store: Store) -> bool:
-    return getattr(store.ibis, "name", "") == "duckdb" and store.con is not None
-
-
 def built_with(con: duckdb.DuckDBPyConnection, tenant: str) -> str | None:
     """The fingerprint the tenant's rows were built with (None: never built)."""
     return kept_fingerprint(con, "contacts_state", tenant)
@@ -106,7 +102,7 @@ def usable(scope: Scope) -> bool:
     if "contacts_kept" not in scope.state:
         store = scope.store
         ok = (
-            _duckdb(store)
+            store.on_duckdb
             and store.schema_version() >= MIN_SCHEMA
             and built_with(store.con, scope.tenant) == fingerprint(scope.settings)
         )
@@ -120,7 +116,7 @@ def kept(scope: Scope) -> ir.Table | None:
     them for these settings. In a cached scope the caller joins this with the computed rows
     through `either`, which picks one per request."""
     store = scope.store
-    if not _duckdb(store) or store.schema_version() < MIN_SCHEMA:
+    if not store.on_duckdb or store.schema_version() < MIN_SCHEMA:
         return None
     if scope.literal and not usable(scope):
         return None
@@ -144,23 +140,15 @@ def either(scope: Scope, from_table: ir.Table, from_calls: ir.Table) -> ir.Table
     return from_table.filter(use == 1).union(from_calls.filter(use == 0))
 
 
-def _store_of(con: duckdb.DuckDBPyConnection) -> Store:
-    """An Ibis view of the importer's connection, new for each refresh: Ibis registers its
-    in-memory tables (agents, calendar) as views of the connection, which a rolled-back
-    import takes away, so a backend that remembers having registered them cannot be kept."""
-    from callscope.store import Store
-
-    return Store(ibis=ibis.duckdb.from_connection(con), con=con, path=None)
-
-
 # The numbers whose contacts a batch can change: those of its (new) calls that are missed, or
 # that have contacts, and those whose contacts held one of its (replaced) calls. A number with
 # none of these had no contact before and has none after. The batch's calls, each with whether
-# it is missed (`_batch_sql`), land in temp table contacts_batch.
+# it is missed (`batch_sql`), land in temp table contacts_batch; `TOUCHED` then names the
+# numbers (contacts_touched). The first-call marking (metrics.first_calls) reads both.
 _BATCH_SQL: dict[tuple[str, str, str], str] = {}
 
 
-def _batch_sql(con: duckdb.DuckDBPyConnection, settings: Settings, keys: str) -> str:
+def batch_sql(con: duckdb.DuckDBPyConnection, settings: Settings, keys: str) -> str:
     """The statement filling contacts_batch, compiled once per settings: "missed" is the metric
     layer's `answered`, negated, not a second copy of the rule."""
     key = (settings.tenant, fingerprint(settings), keys)
@@ -221,7 +209,7 @@ def refresh_contacts(
         con.execute("DELETE FROM contacts WHERE tenant = ?", [tenant])
         con.execute("DELETE FROM contact_calls WHERE tenant = ?", [tenant])
     else:
-        con.execute(_batch_sql(con, settings, str(keys)))
+        con.execute(batch_sql(con, settings, str(keys)))
         con.execute(TOUCHED.replace("{keys}", str(keys)), [tenant])
         row = con.execute("SELECT count(*) FROM contacts_touched").fetchone()
         if not (row and row[0]):
@@ -248,7 +236,7 @@ def _ms(began: float) -> float:
 def warm(store: Store, settings: Settings) -> None:
     """Compile the per-batch refresh once (about 1.4 s) before the first live batch needs it:
     the refresh of no number writes nothing."""
-    if not _duckdb(store) or store.schema_version() < MIN_SCHEMA:
+    if not store.on_duckdb or store.schema_version() < MIN_SCHEMA:
         return
     store.con.execute("CREATE OR REPLACE TEMP TABLE contacts_touched (external_number VARCHAR)")
     _insert(store.con, settings, full=False)
@@ -257,8 +245,9 @@ def warm(store: Store, settings: Settings) -> None:
 def _insert(con: duckdb.DuckDBPyConnection, settings: Settings, full: bool) -> int:
     from callscope.metrics.contacts import computed
     from callscope.metrics.request import make_scope
+    from callscope.store import Store
 
-    store = _store_of(con)
+    store = Store.over(con)
     scope = make_scope(store, MetricFilter(tenant=settings.tenant), settings)
 
     def build() -> ir.Table:
@@ -294,7 +283,7 @@ def ensure_contacts(store: Store, settings: Settings) -> dict[str, Any] | None:
     """Rebuild the tenant's kept contacts when they were built under other settings (or never):
     a step for `callscope serve` and reports, so requests read the table. None: up to date."""
     con = store.con
-    if not _duckdb(store) or store.schema_version() < MIN_SCHEMA:
+    if not store.on_duckdb or store.schema_version() < MIN_SCHEMA:
         return None
     if built_with(con, settings.tenant) == fingerprint(settings):
         return None

@@ -32,7 +32,7 @@ import ibis
 import ibis.expr.types as ir
 
 from callscope.metrics import compiled
-from callscope.metrics.contacts_table import _duckdb, kept_fingerprint
+from callscope.metrics.contacts_table import TOUCHED, batch_sql, kept_fingerprint
 from callscope.metrics.report import MetricFilter
 from callscope.settings import Settings
 from callscope.store.connection import transaction
@@ -76,7 +76,7 @@ def usable(scope: Scope) -> bool:
         whole_days = not (flt.lines or flt.queues or flt.agents or flt.teams)
         scope.state["first_kept"] = bool(
             whole_days
-            and _duckdb(store)
+            and store.on_duckdb
             and store.schema_version() >= MIN_SCHEMA
             and built_with(store.con, scope.tenant) == fingerprint(scope.settings)
         )
@@ -118,15 +118,13 @@ def refresh_first_calls(
     call of the tenant (so is a zone other than the marks'). `batch_ready`: the contacts
     refresh just filled contacts_batch and contacts_touched for these keys. A (re)written
     call is unmarked until then (the column's default)."""
-    from callscope.metrics.contacts_table import TOUCHED, _batch_sql
-
     began = time.perf_counter()
     tenant = settings.tenant
     full = keys is None or built_with(con, tenant) != fingerprint(settings)
     span: tuple[date, date] | None = None
     if not full:
         if not batch_ready:
-            con.execute(_batch_sql(con, settings, str(keys)))
+            con.execute(batch_sql(con, settings, str(keys)))
             con.execute(TOUCHED.replace("{keys}", str(keys)), [tenant])
         # The numbers of the batch's calls, of the contacts it touched, and those its replaced
         # calls had (the assembler's asm_replaced: a call may come back under another number).
@@ -192,10 +190,10 @@ def _compute(
 ) -> Any:
     """First calls of the tenant (span None), or of first_candidates, whose calls lie in the
     local days `span`."""
-    from callscope.metrics.contacts_table import _store_of
     from callscope.metrics.request import make_scope
+    from callscope.store import Store
 
-    store = _store_of(con)
+    store = Store.over(con)
     flt = MetricFilter(tenant=settings.tenant)
     if span is not None:
         flt = MetricFilter(tenant=settings.tenant, date_from=span[0], date_to=span[1])
@@ -214,7 +212,7 @@ def _compute(
 def warm(store: Store, settings: Settings) -> None:
     """Compile the per-batch marking before the first live batch needs it (as
     `contacts_table.warm`): the marking of no call writes nothing."""
-    if not _duckdb(store) or store.schema_version() < MIN_SCHEMA:
+    if not store.on_duckdb or store.schema_version() < MIN_SCHEMA:
         return
     store.con.execute(
         "CREATE OR REPLACE TEMP TABLE first_candidates (rid BIGINT, call_id VARCHAR,"
@@ -228,7 +226,7 @@ def ensure_first_calls(store: Store, settings: Settings) -> dict[str, Any] | Non
     """Mark the tenant's first calls when they were marked under another zone (or never): a
     step for `callscope serve` and reports, beside `ensure_contacts`. None: up to date."""
     con = store.con
-    if not _duckdb(store) or store.schema_version() < MIN_SCHEMA:
+    if not store.on_duckdb or store.schema_version() < MIN_SCHEMA:
         return None
     if built_with(con, settings.tenant) == fingerprint(settings):
         return None

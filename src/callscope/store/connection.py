@@ -25,6 +25,19 @@ class Store:
     con: duckdb.DuckDBPyConnection
     path: Path | None
 
+    @classmethod
+    def over(cls, con: duckdb.DuckDBPyConnection) -> Store:
+        """An Ibis view of a DuckDB connection in use (the importer's, inside its batch): new
+        each time, as Ibis registers its in-memory tables (agents, calendar) as views of the
+        connection, which a rolled-back batch takes away, so a backend that remembers having
+        registered them cannot be kept."""
+        return cls(ibis=ibis.duckdb.from_connection(con), con=con, path=None)
+
+    @property
+    def on_duckdb(self) -> bool:
+        """DuckDB SQL can be run on `con` (the kept figures' tables and their refresh)."""
+        return getattr(self.ibis, "name", "") == "duckdb" and self.con is not None
+
     def close(self) -> None:
         self.ibis.disconnect()
 
