@@ -11,12 +11,11 @@ call's events from here into its source's raw table, in the same store.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from callscope.store import Store
 
@@ -122,37 +121,37 @@ class Worker:
         self._pool.shutdown(wait=True)
 
 
-class GroupCommit:
-    """`await put(event)` returns once the event is durable; concurrent puts share a commit."""
+class GroupCommit(Generic[T]):
+    """`await put_many(items)` returns once `flush` has handled them (committed them to the
+    inbox; handed them to the store process, `live.relay`). The items that arrive while one
+    flush runs go together in the next, so its cost - the WAL sync, a round trip - is shared.
+    A flush that raises fails the calls whose items it held, and only those."""
 
-    def __init__(self, inbox: Inbox, worker: Worker) -> None:
-        self.inbox = inbox
-        self.worker = worker
-        self._pending: list[tuple[Incoming, asyncio.Future[bool]]] = []
+    def __init__(self, flush: Callable[[list[T]], Awaitable[object]]) -> None:
+        self.flush = flush
+        self._pending: list[tuple[list[T], asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def put(self, event: Incoming) -> bool:
-        return (await self.put_many([event]))[0]
+    async def put(self, item: T) -> None:
+        await self.put_many([item])
 
-    async def put_many(self, events: Sequence[Incoming]) -> list[bool]:
-        loop = asyncio.get_running_loop()
-        futures = [loop.create_future() for _ in events]
-        self._pending.extend(zip(events, futures, strict=True))
+    async def put_many(self, items: Sequence[T]) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((list(items), future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        return list(await asyncio.gather(*futures))
+        await future
 
     async def _drain(self) -> None:
         while self._pending:
             batch, self._pending = self._pending, []
-            events = [e for e, _ in batch]
             try:
-                await self.worker.run(functools.partial(self.inbox.write, events))
+                await self.flush([item for items, _ in batch for item in items])
             except Exception as exc:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                for _, future in batch:
+                    if not future.done():  # (a caller that went away cancelled its own)
+                        future.set_exception(exc)
                 continue
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_result(True)
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)

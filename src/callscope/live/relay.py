@@ -10,7 +10,7 @@ The protocol is local and private: a frame is a 4-byte big-endian length and a J
 The intake sends `{"n": id, "texts": [stored event JSON, ...]}` and waits; the store process
 answers `{"n": id}` once every event of the frame is committed to the inbox, or
 `{"n": id, "error": "..."}`. One frame is in flight at a time: the requests that arrive while it
-is out go together in the next one, so a commit is shared as in `inbox.GroupCommit`.
+is out go together in the next one (`inbox.GroupCommit`), so a commit is shared.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import struct
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+
+from callscope.live.inbox import GroupCommit
 
 _HEAD = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
@@ -103,8 +105,7 @@ class RelayClient:
         self.closed = asyncio.Event()
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
-        self._pending: list[tuple[list[str], asyncio.Future[None]]] = []
-        self._sender: asyncio.Task[None] | None = None
+        self._batch: GroupCommit[str] = GroupCommit(self._exchange)
         self._n = 0
 
     async def connect(self, attempts: int = 100, every_s: float = 0.05) -> None:
@@ -120,41 +121,25 @@ class RelayClient:
     async def keep(self, texts: list[str]) -> None:
         if self.closed.is_set() or self._writer is None:
             raise RelayClosedError("the store process is not connected")
-        future = asyncio.get_running_loop().create_future()
-        self._pending.append((texts, future))
-        if self._sender is None or self._sender.done():
-            self._sender = asyncio.create_task(self._send())
-        await future
+        await self._batch.put_many(texts)
 
-    async def _send(self) -> None:
+    async def _exchange(self, texts: list[str]) -> None:
+        """One frame out, its answer back (one at a time: `GroupCommit` waits for it)."""
         assert self._reader is not None and self._writer is not None
-        while self._pending:
-            batch, self._pending = self._pending, []
-            self._n += 1
-            texts = [t for ts, _ in batch for t in ts]
-            try:
-                self._writer.write(frame({"n": self._n, "texts": texts}))
-                await self._writer.drain()
-                answer = await read_frame(self._reader)
-            except (ConnectionError, ValueError, json.JSONDecodeError):
-                answer = None
-            if answer is None:
-                self._fail(batch + self._pending)
-                return
-            for _, future in batch:
-                if future.done():
-                    continue
-                if answer.get("error"):
-                    future.set_exception(RuntimeError(str(answer["error"])))
-                else:
-                    future.set_result(None)
-
-    def _fail(self, waiting: list[tuple[list[str], asyncio.Future[None]]]) -> None:
-        self._pending = []
-        self.closed.set()
-        for _, future in waiting:
-            if not future.done():
-                future.set_exception(RelayClosedError("the store process went away"))
+        if self.closed.is_set():
+            raise RelayClosedError("the store process went away")
+        self._n += 1
+        try:
+            self._writer.write(frame({"n": self._n, "texts": texts}))
+            await self._writer.drain()
+            answer = await read_frame(self._reader)
+        except (ConnectionError, ValueError, json.JSONDecodeError):
+            answer = None
+        if answer is None:
+            self.closed.set()
+            raise RelayClosedError("the store process went away")
+        if answer.get("error"):
+            raise RuntimeError(str(answer["error"]))
 
     async def close(self) -> None:
         if self._writer is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import Sequence
@@ -57,7 +58,9 @@ class LiveService:
         self.intake_worker = Worker()
         intake = Store(ibis=store.ibis, con=store.con.cursor(), path=store.path)
         self.inbox = Inbox(intake, settings.tenant)
-        self.commit = GroupCommit(self.inbox, self.intake_worker)
+        self.commit: GroupCommit[Incoming] = GroupCommit(
+            lambda events: self.intake_worker.run(functools.partial(self.inbox.write, events))
+        )
         self.driver = Driver(store, settings)
         self.tracker = Tracker(store, settings)
         self.sender: Sender = sender or AppriseSender()
