@@ -43,6 +43,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 
 test: $(STAMP) $(ASSETS) lint
 	$(BIN)/pytest -q

@@ -140,7 +140,7 @@ def _api_body(report: Any, fmt: str) -> Any:
         if fmt == "json":
             head = jsonable_encoder(report.head())
             return rowtext.json_chunks(report, rowtext.API_JSON, head)
-        return rowtext.csv_chunks(report.table, api.table_columns(report.table), lists=str)
+        return rowtext.csv_chunks(report.table, api.report_columns(report))
     if fmt == "json":
         return [JSONResponse(jsonable_encoder(report.as_json())).body]
     return [to_csv(api.report_columns(report), report.rows)]
