@@ -70,14 +70,20 @@ def start_listener(
     src: str | None = None,
     grace: float | None = None,
     trace: Path | None = None,
+    live: list[str] | None = None,
 ) -> tuple[Any, int]:
     """`callscope listen` of this tree, or of the package under `src` (a copy of an older
-    tree: the baseline run in the same benchmark); `trace`: a file for bench/live_trace.py."""
+    tree: the baseline run in the same benchmark); `trace`: a file for bench/live_trace.py;
+    `live`: more `[live]` settings, as TOML lines (`assemble_every_s = 0.5`)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     config = tmp / f"callscope-{port}.toml"
-    lines = ['timezone = "Europe/Moscow"', "[live]", "assemble_every_s = 0.1"]
+    lines = ['timezone = "Europe/Moscow"', "[live]"]
+    live = live or []
+    if not any(line.split("=")[0].strip() == "assemble_every_s" for line in live):
+        lines.append("assemble_every_s = 0.1")
+    lines += live
     if grace is not None:
         lines.append(f"late_answer_grace_s = {grace}")
     lines += ["[live.notify.routes]", f'default = ["json://127.0.0.1:{receiver_port}/hook"]']
@@ -403,12 +409,12 @@ def listener_runs(tmp: Path, args: argparse.Namespace, receiver_port: int) -> di
     if args.baseline:
         runs = [(m, src) for m in args.modes.split(",") for src in (args.baseline, None)]
     for n, (mode, src) in enumerate(runs * args.repeat):
-        grace = None if src else args.grace
+        grace, live = (None, None) if src else (args.grace, args.live)
         trace = Path(args.trace) / f"server-{n}.jsonl" if args.trace else None
         if trace is not None:
             trace.parent.mkdir(parents=True, exist_ok=True)
             trace.unlink(missing_ok=True)
-        proc, port = start_listener(tmp, receiver_port, mode == "fast", src, grace, trace)
+        proc, port = start_listener(tmp, receiver_port, mode == "fast", src, grace, trace, live)
         mode = f"{mode}{'_baseline' if src else ''}_{n // len(runs) + 1}"
         try:
             warm_s = asyncio.run(warm_up(port, f"+7915{n:07d}"))
@@ -445,6 +451,9 @@ def main() -> None:
     parser.add_argument("--baseline", help="src dir of an older tree to run first, same load")
     parser.add_argument("--repeat", type=int, default=1, help="run the listener loads n times")
     parser.add_argument("--grace", type=float, help="live.late_answer_grace_s (this tree)")
+    parser.add_argument(
+        "--live", action="append", help="a [live] setting for this tree: 'assemble_every_s = 0.5'"
+    )
     parser.add_argument("--trace", help="dir: where each notification's time went (live_trace)")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)

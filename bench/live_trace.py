@@ -44,21 +44,29 @@ def install(path: str) -> None:
             result = orig(*args, **kwargs)
             cpu = time.thread_time() - c0
             _log(out, ev=label, t0=t0, dur=time.monotonic() - t0, cpu=cpu,
-                 **extra(kwargs, result))  # fmt: skip
+                 **extra(args, kwargs, result))  # fmt: skip
             return result
 
         setattr(owner, name, wrap)
 
-    def moved(kwargs: dict[str, Any], result: Any) -> dict[str, Any]:
+    def moved(args: Any, kwargs: dict[str, Any], result: Any) -> dict[str, Any]:
         miss = [c for c in result.calls if c.startswith("miss-")]
         return {"first": kwargs.get("first", False), "calls": len(result.calls),
-                "cut": result.cut, "miss": miss}  # fmt: skip
+                "cut": result.cut, "cuttable": kwargs.get("cuttable", False),
+                "miss": miss}  # fmt: skip
 
     timed(driver.Driver, "step", "step", moved)
-    timed(notifier.Tracker, "scan", "scan", lambda k, r: {})
+
+    def wal(args: Any, kwargs: dict[str, Any], result: Any) -> dict[str, Any]:
+        # The WAL's size after the pass's commit: where it shrank, DuckDB checkpointed in it.
+        path = Path(f"{args[0].path}.wal")
+        return {"wal": path.stat().st_size if path.exists() else 0}
+
+    timed(notifier.Tracker, "scan", "scan", lambda a, k, r: {})
+    timed(importer, "ingest_staged", "ingest_staged", wal)
     for owner, name in ((service.LiveService, "early"), (service.LiveService, "cycle"),
-                        (service.LiveService, "rescan"), (importer, "ingest_staged")):  # fmt: skip
-        timed(owner, name, name, lambda k, r: {})
+                        (service.LiveService, "rescan")):  # fmt: skip
+        timed(owner, name, name, lambda a, k, r: {})
     # The store process's one way in (from its own HTTP intake or the intake process); an
     # older tree (a --baseline) took events in `accept_generic`.
     name = "accept_records" if hasattr(service.LiveService, "accept_records") else "accept_generic"
@@ -78,7 +86,9 @@ def install(path: str) -> None:
 def breakdown(
     path: Path, sent: dict[str, float], arrived: dict[str, float], grace: float
 ) -> dict[str, Any]:
-    """Mean seconds per part, over all notifications and over the slowest tenth."""
+    """Mean seconds per part, over all notifications and over the slowest tenth; the slowest
+    hundredth one by one (`at`: seconds since the first missed call), to tell a spike that
+    hits a few calls at once from a pass that grows with the store."""
     rows = [json.loads(line) for line in path.read_text().splitlines()]
     acked = {r["call"]: r["t"] for r in rows if r["ev"] == "acked"}
     steps = [r for r in rows if r["ev"] == "step"]
@@ -96,16 +106,25 @@ def breakdown(
             "total": arrived[title] - at, "ack": acked[call] - at,
             "wait": step["t0"] - acked[call] - grace, "pass": step["dur"],
             "report": told - end, "send": arrived[title] - told,
-            "in_bulk": float(not step["first"]),
+            "in_bulk": float(not step["first"]), "at": at,
         })  # fmt: skip
     parts.sort(key=lambda p: p["total"])
 
     def means(chosen: list[dict[str, float]]) -> dict[str, float]:
-        return {k: round(statistics.mean(p[k] for p in chosen), 3) for k in chosen[0]}
+        return {k: round(statistics.mean(p[k] for p in chosen), 3) for k in chosen[0] if k != "at"}
 
     if not parts:
         return {}
-    return {"all": means(parts), "slowest_tenth": means(parts[int(len(parts) * 0.9) :])}
+    start = min(p["at"] for p in parts)
+    slowest = [
+        {k: round(v - start if k == "at" else v, 3) for k, v in p.items() if k != "in_bulk"}
+        for p in parts[int(len(parts) * 0.99) :]
+    ]
+    return {
+        "all": means(parts),
+        "slowest_tenth": means(parts[int(len(parts) * 0.9) :]),
+        "slowest_hundredth": slowest,
+    }
 
 
 if os.environ.get("LIVE_TRACE_FILE"):
