@@ -183,3 +183,60 @@ def test_a_failed_or_lost_store_process_is_a_503(tmp_path: Path) -> None:
     failed, lost, closed = run(go)
     assert failed.status_code == 503 and "OSError: disk full" in str(failed.detail)
     assert lost.status_code == 503 and closed
+
+
+def test_a_passed_through_stream_ends_when_its_client_leaves(tmp_path: Path) -> None:
+    """The board's SSE stream, passed through the intake process, is closed on the store
+    process's side as soon as the browser leaves, not at the stream's next heartbeat (15 s):
+    a dashboard reloaded all day must not pile up connections there."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from callscope.live.front import Passthrough
+    from callscope.live.http import router
+    from callscope.live.outbox import FakeSender
+    from callscope.live.service import LiveService
+
+    settings = Settings()
+    http_socket = tmp_path / "http.sock"
+
+    async def scenario() -> tuple[int, int, float]:
+        with open_store(None) as store:
+            service = LiveService(store, settings, FakeSender())
+            web = FastAPI()
+            web.include_router(router)
+            web.state.live = service
+            # (a stream left open must not hold the test up at shutdown either)
+            quick = {"log_level": "warning", "timeout_graceful_shutdown": 1}
+            inner = uvicorn.Server(uvicorn.Config(web, uds=str(http_socket), **quick))
+            front_app = Passthrough(
+                RelayIntake(settings, RelayClient(tmp_path / "relay.sock")), http_socket
+            )
+            front = uvicorn.Server(uvicorn.Config(front_app, host="127.0.0.1", port=0, **quick))
+            tasks = [asyncio.create_task(inner.serve()), asyncio.create_task(front.serve())]
+            while not (inner.started and front.started):
+                await asyncio.sleep(0.02)
+            port = front.servers[0].sockets[0].getsockname()[1]
+            try:
+                async with (
+                    httpx.AsyncClient() as client,
+                    client.stream("GET", f"http://127.0.0.1:{port}/api/live/stream") as answer,
+                ):
+                    async for line in answer.aiter_lines():
+                        if line.startswith("event: board"):
+                            break
+                    open_then = len(inner.server_state.connections)
+                left = time.monotonic()
+                while inner.server_state.connections and time.monotonic() - left < 10:
+                    await asyncio.sleep(0.05)
+                return open_then, len(inner.server_state.connections), time.monotonic() - left
+            finally:
+                inner.should_exit = front.should_exit = True
+                await asyncio.gather(*tasks)
+                await front_app.client.aclose()
+                service.close()
+
+    open_then, open_after, took = run(scenario)
+    assert open_then == 1
+    assert open_after == 0
+    assert took < 5  # the heartbeat would have come after 15 s
