@@ -68,7 +68,6 @@ def start_listener(
     receiver_port: int,
     fast: bool,
     src: str | None = None,
-    grace: float | None = None,
     trace: Path | None = None,
     live: list[str] | None = None,
 ) -> tuple[Any, int]:
@@ -84,8 +83,6 @@ def start_listener(
     if not any(line.split("=")[0].strip() == "assemble_every_s" for line in live):
         lines.append("assemble_every_s = 0.1")
     lines += live
-    if grace is not None:
-        lines.append(f"late_answer_grace_s = {grace}")
     lines += ["[live.notify.routes]", f'default = ["json://127.0.0.1:{receiver_port}/hook"]']
     config.write_text("\n".join(lines) + "\n")
     env = {**os.environ, signing.SECRET_ENV: SECRET}
@@ -409,12 +406,12 @@ def listener_runs(tmp: Path, args: argparse.Namespace, receiver_port: int) -> di
     if args.baseline:
         runs = [(m, src) for m in args.modes.split(",") for src in (args.baseline, None)]
     for n, (mode, src) in enumerate(runs * args.repeat):
-        grace, live = (None, None) if src else (args.grace, args.live)
+        live = None if src else args.live
         trace = Path(args.trace) / f"server-{n}.jsonl" if args.trace else None
         if trace is not None:
             trace.parent.mkdir(parents=True, exist_ok=True)
             trace.unlink(missing_ok=True)
-        proc, port = start_listener(tmp, receiver_port, mode == "fast", src, grace, trace, live)
+        proc, port = start_listener(tmp, receiver_port, mode == "fast", src, trace, live)
         mode = f"{mode}{'_baseline' if src else ''}_{n // len(runs) + 1}"
         try:
             warm_s = asyncio.run(warm_up(port, f"+7915{n:07d}"))
@@ -430,7 +427,7 @@ def listener_runs(tmp: Path, args: argparse.Namespace, receiver_port: int) -> di
                 if trace is not None:
                     from live_trace import breakdown
 
-                    wait = 0.1 if grace is None else grace
+                    wait = 0.1 if src or args.grace is None else args.grace
                     row["trace"] = breakdown(trace, sent, arrived, wait)
                 results[f"webhooks_{label}_{mode}"] = row
                 print(f"{mode} {label}: {json.dumps(row)}", file=sys.stderr, flush=True)
@@ -456,6 +453,8 @@ def main() -> None:
     )
     parser.add_argument("--trace", help="dir: where each notification's time went (live_trace)")
     args = parser.parse_args()
+    if args.grace is not None:  # (a [live] setting like any other, named for the breakdown)
+        args.live = [*(args.live or []), f"late_answer_grace_s = {args.grace}"]
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     results: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "rate_asked": args.rate}
