@@ -41,6 +41,7 @@ import httpx
 from callscope.live import signing
 from callscope.live.ami import ReplayServer
 from callscope.live.ami_text import read_events
+from callscope.live.inbox import TABLE as INBOX
 from callscope.testing import SHARED_DATA, child_pids
 
 SECRET = "bench-secret"
@@ -332,7 +333,7 @@ def service_load(tmp: Path, calls: int) -> dict[str, Any]:
             await asyncio.gather(*(one(b) for b in bodies))
             accepted = time.monotonic() - start
             count = store.con.cursor()
-            while (row := count.execute("SELECT count(*) FROM live_inbox").fetchone()) and row[0]:
+            while (row := count.execute(f"SELECT count(*) FROM {INBOX}").fetchone()) and row[0]:
                 await asyncio.sleep(0.05)
             assembled = time.monotonic() - start
             await service.stop()
@@ -379,7 +380,7 @@ def ami_load(tmp: Path, rounds: int) -> dict[str, Any]:
             elapsed = time.monotonic() - start
             count = service.store.con.cursor()
             while time.monotonic() - start < 300:  # until the assembly has caught up
-                row = count.execute("SELECT count(*) FROM live_inbox").fetchone()
+                row = count.execute(f"SELECT count(*) FROM {INBOX}").fetchone()
                 if row and row[0] == 0:
                     break
                 await asyncio.sleep(0.05)

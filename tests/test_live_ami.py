@@ -9,6 +9,7 @@ from pathlib import Path
 
 from callscope.live.ami import ReplayServer, make_client
 from callscope.live.ami_text import read_events
+from callscope.live.inbox import TABLE as INBOX
 from callscope.live.outbox import FakeSender
 from callscope.live.service import LiveService
 from callscope.settings import Settings
@@ -37,12 +38,12 @@ def test_client_logs_in_reconnects_and_stores_every_event(
             client.connect()
             for _ in range(400):
                 await asyncio.sleep(0.05)
-                row = store.con.execute("SELECT count(*) FROM live_inbox").fetchone()
+                row = store.con.execute(f"SELECT count(*) FROM {INBOX}").fetchone()
                 if server.logins >= 2 and row and row[0] >= len(events):
                     break
             client.close()
             await server.stop()
-            stored = int(store.con.execute("SELECT count(*) FROM live_inbox").fetchone()[0])
+            stored = int(store.con.execute(f"SELECT count(*) FROM {INBOX}").fetchone()[0])
             await service.worker.run(lambda: service.driver.step(flush=True))
             assert differences(store, load_truth(folder)) == []
             service.close()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from callscope import importer
+from callscope.live.inbox import TABLE as INBOX
 from callscope.live.outbox import FakeSender
 from callscope.live.service import LiveService
 from callscope.store import Store, open_store
@@ -93,7 +94,7 @@ def test_a_cut_pass_leaves_its_events_and_the_next_moves_them_as_if_uncut(
         service = LiveService(store, settings(0.1), FakeSender())
         service.cycle()
         load(service, at)
-        inbox = store.con.execute("SELECT count(*) FROM live_inbox").fetchone()
+        inbox = store.con.execute(f"SELECT count(*) FROM {INBOX}").fetchone()
         imports = store.con.execute("SELECT count(*) FROM imports").fetchone()
         ran = slowed(monkeypatch, store, service.driver.cut.interrupt)
         cut = service.driver.step(cuttable=True)
@@ -101,12 +102,12 @@ def test_a_cut_pass_leaves_its_events_and_the_next_moves_them_as_if_uncut(
         assert ran[0] < 1.0
         # rolled back: nothing kept, every event still waiting
         assert store.con.execute("SELECT count(*) FROM calls").fetchone() == (0,)
-        assert store.con.execute("SELECT count(*) FROM live_inbox").fetchone() == inbox
+        assert store.con.execute(f"SELECT count(*) FROM {INBOX}").fetchone() == inbox
         assert store.con.execute("SELECT count(*) FROM imports").fetchone() == imports
         again = service.driver.step(cuttable=True)  # nobody interrupts it
         service.close()
         assert (again.cut, again.events, len(again.calls)) == (False, 20, 5)
-        assert store.con.execute("SELECT count(*) FROM live_inbox").fetchone() == (0,)
+        assert store.con.execute(f"SELECT count(*) FROM {INBOX}").fetchone() == (0,)
         assert rows(store) == expected
 
 

@@ -24,6 +24,8 @@ from callscope.live import signing
 from callscope.live.adapters import zadarma_signature_text
 from callscope.live.events import parse_events
 from callscope.live.front import RelayIntake
+from callscope.live.inbox import TABLE as INBOX
+from callscope.live.inbox import attach_inbox
 from callscope.live.relay import RelayClient, RelayClosedError, RelayServer
 from callscope.settings import Settings
 from callscope.store import open_store
@@ -76,9 +78,10 @@ def test_listen_answers_through_its_intake_process_as_before(tmp_path: Path) -> 
         listener.stop()
     assert not _alive(front)  # stopped with the store process
     with open_store(listener.db) as store:
+        attach_inbox(store)
         rows = store.con.execute(
             "SELECT payload ->> 'call_id', count(*) FROM ("
-            " SELECT payload FROM live_inbox UNION ALL"
+            f" SELECT payload FROM {INBOX} UNION ALL"
             " SELECT json_object('call_id', call_id) FROM raw_webhook_events_v1)"
             " GROUP BY ALL ORDER BY 1"
         ).fetchall()

@@ -16,6 +16,7 @@ from typing import Any
 from callscope.importer import import_files
 from callscope.live.ami_text import event_json, read_events
 from callscope.live.driver import AMI, Driver
+from callscope.live.inbox import TABLE as INBOX
 from callscope.live.inbox import Inbox, Incoming
 from callscope.settings import Settings
 from callscope.store import Store, open_store
@@ -86,7 +87,7 @@ def test_a_replayed_day_equals_the_batch_import(shared: Path, real_settings: Set
         assert differences(live, load_truth(folder)) == []
         assert table_differences(live, cel) == []
         assert table_differences(live, logs, skip=WHOLE_SECOND_COLUMNS) == []
-        inbox_left = live.con.execute("SELECT count(*) FROM live_inbox").fetchone()
+        inbox_left = live.con.execute(f"SELECT count(*) FROM {INBOX}").fetchone()
         assert inbox_left == (0,)
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from callscope.live.events import LiveEvent
+from callscope.live.inbox import TABLE as INBOX
+from callscope.live.inbox import attach_inbox
 from callscope.live.outbox import FakeSender
 from callscope.live.service import LiveService
 from callscope.settings import Settings
@@ -45,7 +47,8 @@ def test_the_board_comes_back_after_a_restart(tmp_path: Path) -> None:
         before = _cards(service)
         service.close()
     with open_store(settings.db) as store:
-        pending = store.con.execute("SELECT count(*) FROM live_inbox").fetchone()
+        attach_inbox(store)
+        pending = store.con.execute(f"SELECT count(*) FROM {INBOX}").fetchone()
         assert pending == (2,)
         restarted = LiveService(store, settings, FakeSender())
         after = _cards(restarted)

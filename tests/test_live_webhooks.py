@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from callscope.live import signing
 from callscope.live.http import router
+from callscope.live.inbox import TABLE as INBOX
 from callscope.live.outbox import AppriseSender, FakeSender
 from callscope.live.service import LiveService
 from callscope.settings import Settings
@@ -107,13 +108,13 @@ def test_signed_events_become_a_missed_call_and_one_notification(settings: Setti
         ).encode()
         response = _post(service, bad, signing.sign(SECRET, bad))
         assert response.status_code == 422 and "event 1" in response.json()["detail"]
-        assert _count(service, "live_inbox") == 0
+        assert _count(service, INBOX) == 0
         assert _post(service, body, signing.sign(SECRET, body)).json() == {
             "ok": True,
             "accepted": 4,
         }
         _post(service, body, signing.sign(SECRET, body))  # the sender retried
-        assert _count(service, "live_inbox") == 4
+        assert _count(service, INBOX) == 4
         counts = service.cycle(NOW)
         call = store.con.execute("SELECT direction, outcome, external_number FROM calls").fetchall()
         assert call == [("inbound", "missed", "+79161234567")]
@@ -250,7 +251,7 @@ def test_fast_intake_answers_exactly_like_the_route(settings: Settings) -> None:
             service = LiveService(store, settings, FakeSender())
             app.state.live = service
             seen.append(run(lambda target=target: go(target)))  # type: ignore[misc]
-            assert _count(service, "live_inbox") == 4
+            assert _count(service, INBOX) == 4
             service.close()
     route, quick = seen
     assert [s for s, _ in quick] == [401, 422, 401, 200, 200]

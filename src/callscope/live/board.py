@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from callscope.live.inbox import TABLE as INBOX
+from callscope.live.inbox import attach_inbox
 from callscope.settings import Settings
 from callscope.store import Store
 
@@ -250,6 +252,7 @@ def restore_board(board: Board, store: Store, tenant: str, now: datetime) -> Non
     RESTORE_HOURS (pauses, log-ins, device states; moved to the raw tables at once), then every
     event still in the inbox - the calls not over yet - in the order they arrived. The same
     `apply_*` the live events go through, so a restored board is the board that was."""
+    attach_inbox(store)
     con = store.con
     since = now - timedelta(hours=RESTORE_HOURS)
     tables = {
@@ -274,7 +277,7 @@ def restore_board(board: Board, store: Store, tenant: str, now: datetime) -> Non
         ).fetchall()
     events.sort(key=lambda e: (e[0], e[1]))
     pending = con.execute(
-        "SELECT NULL, seq, source, payload FROM live_inbox WHERE tenant = ? ORDER BY seq",
+        f"SELECT NULL, seq, source, payload FROM {INBOX} WHERE tenant = ? ORDER BY seq",
         [tenant],
     ).fetchall()
     for _, _, source, payload in [*events, *pending]:

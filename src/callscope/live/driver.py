@@ -20,6 +20,8 @@ import duckdb
 
 from callscope import importer
 from callscope.assemble import rebuild_agent_states
+from callscope.live.inbox import TABLE as INBOX
+from callscope.live.inbox import attach_inbox
 from callscope.settings import Settings
 from callscope.sources import get_source
 from callscope.sources.asterisk_ami import STAGE_SELECT as AMI_STAGE
@@ -135,6 +137,7 @@ class Driver:
         self.store = store
         self.settings = settings
         self.tenant = settings.tenant
+        attach_inbox(store)
         for name in STAGE:
             importer.ensure_raw_table(store.con, get_source(name))
         # Agent events moved since agent_states were last rebuilt. True at start (a whole
@@ -161,7 +164,7 @@ class Driver:
         moved = Moved()
         # Only the sources with events waiting: three statements saved per idle source.
         waiting = self.store.con.execute(
-            "SELECT DISTINCT source FROM live_inbox WHERE tenant = ?", [self.tenant]
+            f"SELECT DISTINCT source FROM {INBOX} WHERE tenant = ?", [self.tenant]
         ).fetchall()
         self.cut.arm(cuttable)
         try:
@@ -211,7 +214,7 @@ class Driver:
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE live_ready AS
-            SELECT call_key FROM live_inbox
+            SELECT call_key FROM {INBOX}
             WHERE tenant = $1 AND source = $2 AND call_key IS NOT NULL
             GROUP BY call_key
             HAVING ({finished}
@@ -228,7 +231,7 @@ class Driver:
             f"""
             CREATE OR REPLACE TEMP TABLE live_stage AS
             SELECT {STAGE[source.name]}, event_key AS record_key, seq AS row_no
-            FROM live_inbox WHERE {where}
+            FROM {INBOX} WHERE {where}
             """,
             [self.tenant, source.name],
         )
@@ -263,7 +266,7 @@ class Driver:
             moved.cut = True
             return
         con.execute(
-            "DELETE FROM live_inbox WHERE tenant = $1 AND source = $2"
+            f"DELETE FROM {INBOX} WHERE tenant = $1 AND source = $2"
             " AND event_key IN (SELECT record_key FROM live_moving)",
             [self.tenant, source.name],
         )
