@@ -12,8 +12,8 @@ from typing import Any
 import duckdb
 
 from callscope.live.events import LiveEvent, stored_json
+from callscope.live.inbox import CATALOG, attach_inbox, inbox_path
 from callscope.live.inbox import TABLE as INBOX
-from callscope.live.inbox import attach_inbox, inbox_path
 from callscope.live.outbox import FakeSender
 from callscope.live.service import LiveService
 from callscope.settings import Settings
@@ -119,9 +119,9 @@ def test_a_hand_over_cut_between_copy_and_drop_copies_nothing_twice(tmp_path: Pa
     with open_store(settings.db) as store:
         _legacy_rows(store, waiting)
         # the copy's transaction committed, then the process died before the drop
-        store.con.execute(f"ATTACH '{tmp_path / 'calls.inbox.duckdb'}' AS callscope_inbox")
+        store.con.execute(f"ATTACH '{tmp_path / 'calls.inbox.duckdb'}' AS {CATALOG}")
         store.con.execute(f"CREATE TABLE {INBOX} AS SELECT * FROM main.live_inbox")
-        store.con.execute("DETACH callscope_inbox")
+        store.con.execute(f"DETACH {CATALOG}")
     with open_store(settings.db) as store:
         attach_inbox(store)
         assert "live_inbox" not in _store_tables(store)

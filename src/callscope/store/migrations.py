@@ -149,6 +149,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    # (live_inbox has a file of its own since: `live.inbox.attach_inbox` moves this table's
+    # rows there and drops it at the first live start; its columns are defined there now)
     (
         4,
         "live: event inbox, notification outbox, missed-contact notification state",
