@@ -125,7 +125,9 @@ class LiveService:
         now = now or utcnow()
         counts: dict[str, int] = {"events": 0, "calls": 0}
         hold_s = float(self.settings.live.late_answer_grace_s) if hold else 0.0
-        early = self.driver.step(first=True, hold_s=hold_s)
+        # agent_states are rebuilt after the bulk pass or the pause (`_loop`, `cycle`): here
+        # that rebuild would sit between the customer and the message.
+        early = self.driver.step(first=True, hold_s=hold_s, agent_states=False)
         numbers = self.tracker.touched_numbers(early.calls)
         if numbers:  # (reminders are the full pass's: a missed call's pass only tells it)
             _add(counts, self.tracker.scan(now, numbers, follow_up=False))

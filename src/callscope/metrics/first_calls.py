@@ -128,15 +128,16 @@ def refresh_first_calls(
             con.execute(TOUCHED.replace("{keys}", str(keys)), [tenant])
         # The numbers of the batch's calls, of the contacts it touched, and those its replaced
         # calls had (the assembler's asm_replaced: a call may come back under another number).
+        replaced = _replaced(con)
         con.execute(
             "CREATE OR REPLACE TEMP TABLE first_touched AS SELECT DISTINCT external_number"
             " FROM (SELECT external_number FROM contacts_batch"
             " UNION ALL SELECT external_number FROM contacts_touched"
-            f" UNION ALL SELECT external_number FROM {_replaced(con)})"
+            f" UNION ALL SELECT external_number FROM {replaced})"
         )
         row = con.execute(
             "SELECT min(started_at), max(started_at) FROM (SELECT started_at FROM contacts_batch"
-            f" UNION ALL SELECT started_at FROM {_replaced(con)})"
+            f" UNION ALL SELECT started_at FROM {replaced})"
         ).fetchone()
         if not (row and row[0]):
             return {"full": False, "firsts": 0, "ms": _ms(began)}
