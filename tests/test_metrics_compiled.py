@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pytest
 
 import test_metrics_scenarios as sc
@@ -171,3 +172,55 @@ def test_spark_and_other_engines_take_the_literal_path(tmp_path: Path) -> None:
 
         assert not make_scope(store, scope_flt, OFFICE).literal
         assert make_scope(store, scope_flt, OFFICE, literal=True).literal
+
+
+def _above(backend: Any) -> ir.Table:
+    """Numbers of a temp table above a parameter, a list parameter and a repeated one."""
+    t = backend.table("prepared_numbers")
+    least = compiled.param("test.prepared_least", "int64", lambda s: s["least"])
+    names = compiled.param("test.prepared_names", "array<string>", lambda s: s["names"])
+    return t.filter((t.n > least) & names.contains(t.name) & (t.n + least > least * 2)).select("n")
+
+
+def _numbers(backend: Any, scope: dict[str, Any]) -> list[int]:
+    table = compiled.run(backend, ("test.prepared", id(backend)), lambda: _above(backend), scope)
+    return sorted(table.column("n").to_pylist())
+
+
+def test_a_template_runs_as_a_statement_prepared_once_per_connection() -> None:
+    backend = ibis.duckdb.connect()
+    backend.con.execute(
+        "CREATE TEMP TABLE prepared_numbers AS SELECT i AS n, 'n' || i AS name FROM range(10) t(i)"
+    )
+    names = [f"n{i}" for i in range(10)]
+    assert _numbers(backend, {"least": 6, "names": names}) == [7, 8, 9]
+    kept = compiled.PREPARED.by_con[backend.con]
+    assert [s.statement is not None for s in kept.values()] == [True]
+    # Another value, a list with a quote in it: the same statement, no other.
+    assert _numbers(backend, {"least": 2, "names": ["n3", "n4'", "n9"]}) == [3, 9]
+    assert len(compiled.PREPARED.by_con[backend.con]) == 1
+    # The temp table made anew with other rows: DuckDB plans the statement again.
+    backend.con.execute(
+        "CREATE OR REPLACE TEMP TABLE prepared_numbers AS"
+        " SELECT i AS n, 'n' || i AS name FROM range(100, 103) t(i)"
+    )
+    assert _numbers(backend, {"least": 100, "names": ["n101", "n102"]}) == [101, 102]
+    # A statement prepared inside a transaction rolled back still runs after it.
+    compiled.PREPARED.clear()
+    backend.con.execute("BEGIN TRANSACTION")
+    assert _numbers(backend, {"least": 100, "names": ["n102"]}) == [102]
+    backend.con.execute("ROLLBACK")
+    assert _numbers(backend, {"least": 101, "names": ["n102"]}) == [102]
+    assert len(compiled.PREPARED.by_con[backend.con]) == 1
+
+
+def test_a_template_duckdb_cannot_prepare_runs_as_sql(monkeypatch: pytest.MonkeyPatch) -> None:
+    backend = ibis.duckdb.connect()
+    backend.con.execute(
+        "CREATE TEMP TABLE prepared_numbers AS SELECT i AS n, 'n' || i AS name FROM range(5) t(i)"
+    )
+    monkeypatch.setattr(compiled.Template, "statement", lambda self, _: ("SELEC nonsense", ()))
+    assert _numbers(backend, {"least": 2, "names": ["n3", "n4"]}) == [3, 4]
+    assert _numbers(backend, {"least": 3, "names": ["n3", "n4"]}) == [4]
+    [kept] = compiled.PREPARED.by_con[backend.con].values()
+    assert kept.statement is None

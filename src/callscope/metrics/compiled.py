@@ -7,11 +7,16 @@ value a request varies is an `ibis.param` (named here, with a recipe that reads 
 request's scope), the expression is built and compiled once per shape (which filters are set,
 the settings, the store's schema), and later requests only put their values into the SQL.
 
-The values go in as SQL literals rendered by the engine's own Ibis compiler, so the SQL that
-runs is character for character what compiling the expression with those values gives (the
-tests check exactly that with `VERIFY`). The compile uses sentinel values that cannot occur in
-a query by themselves and splits the SQL text at them; a shape whose sentinels cannot all be
-found is not cached (it is compiled every time, as before).
+The values are SQL literals rendered by the engine's own Ibis compiler, so the template with
+them in place is character for character what compiling the expression with those values
+gives (the tests check exactly that with `VERIFY`). The compile uses sentinel values that
+cannot occur in a query by themselves and splits the SQL text at them; a shape whose sentinels
+cannot all be found is not cached (it is compiled every time, as before).
+
+On DuckDB a template is also prepared once per connection, with a numbered parameter cast to
+its type where each literal went, and run with the same literals as arguments (`PREPARED`):
+DuckDB then keeps the plan, and binding and optimising the SQL (most of a small report's time)
+is done once. With `VERIFY`, the prepared statement's rows must be those of a fresh compile.
 
 Only DuckDB runs from the cache; other engines (Spark) compile every time with the values
 bound as literals (`literal` scopes), which is also what expressions handed to callers use.
@@ -19,15 +24,18 @@ bound as literals (`literal` scopes), which is also what expressions handed to c
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.operations as ops
@@ -91,6 +99,19 @@ class Template:
             parts.append(literal(p, p.value(scope)))
             parts.append(chunk)
         return "".join(parts)
+
+    def statement(self, type_name: Callable[[dt.DataType], str]) -> tuple[str, tuple[str, ...]]:
+        """The SQL with a numbered parameter, cast to its type, where each value goes (one
+        number per parameter however often it occurs), and the names in number order."""
+        order: list[str] = []
+        parts = [self.chunks[0]]
+        for name, chunk in zip(self.names, self.chunks[1:], strict=True):
+            if name not in order:
+                order.append(name)
+            number = order.index(name) + 1
+            parts.append(f"CAST(${number} AS {type_name(_PARAMS[name].dtype)})")
+            parts.append(chunk)
+        return "".join(parts), tuple(order)
 
 
 def _sentinel(i: int, dtype: dt.DataType) -> Any:
@@ -228,22 +249,88 @@ def run(
             memo[k] = render(backend, p.dtype, value)
         return memo[k]
 
-    sql = template.sql(literal, scope)
     _register(backend, template.memtables)
-    table = backend.con.sql(sql).to_arrow_table()
+    statement = PREPARED.name(backend, template)
+    if statement is None:
+        table = backend.con.sql(template.sql(literal, scope)).to_arrow_table()
+    else:
+        name, order = statement
+        values = ", ".join(literal(_PARAMS[n], _PARAMS[n].value(scope)) for n in order)
+        table = backend.con.execute(f"EXECUTE {name}({values})").to_arrow_table()
     result: pa.Table = template.expr.__pyarrow_result__(table, data_mapper=DuckDBPyArrowData)
     if VERIFY and found:
-        _verify(backend, key, build(), scope, sql, result)
+        sql = template.sql(literal, scope)
+        _verify(backend, key, build(), scope, sql, result, prepared=statement is not None)
     return result
 
 
+class _Prepared:
+    """The templates prepared as statements on each connection (DuckDB keeps a prepared
+    statement's plan: binding and optimising a report's SQL took 2-20 ms, more than running
+    it for a few numbers, on every call of a live pass). A plan is made again by DuckDB itself
+    when a table it reads has changed in the catalogue (a temp table made anew), so a
+    statement is never stale. A template DuckDB cannot prepare runs as SQL text."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.by_con: weakref.WeakKeyDictionary[Any, OrderedDict[int, _Statement]] = (
+            weakref.WeakKeyDictionary()
+        )
+        self.lock = threading.Lock()
+        self.numbers = itertools.count(1)
+
+    def name(self, backend: Any, template: Template) -> tuple[str, tuple[str, ...]] | None:
+        con = backend.con
+        with self.lock:
+            kept = self.by_con.setdefault(con, OrderedDict())
+            got = kept.get(id(template))
+            if got is not None and got.template is template:
+                kept.move_to_end(id(template))
+                return got.statement
+        sql, order = template.statement(backend.compiler.type_mapper.to_string)
+        name = f"callscope_q{next(self.numbers)}"
+        try:
+            con.execute(f"PREPARE {name} AS {sql}")
+            statement: tuple[str, tuple[str, ...]] | None = (name, order)
+        except duckdb.Error:
+            statement = None
+        with self.lock:
+            kept[id(template)] = _Statement(template, statement)
+            while len(kept) > self.size:
+                _, old = kept.popitem(last=False)
+                if old.statement is not None:
+                    con.execute(f"DEALLOCATE {old.statement[0]}")
+        return statement
+
+    def clear(self) -> None:
+        with self.lock:
+            self.by_con = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class _Statement:
+    template: Template  # (kept: the key is its id)
+    statement: tuple[str, tuple[str, ...]] | None
+
+
+PREPARED = _Prepared(CACHE_SIZE)
+
+
 def _verify(
-    backend: Any, key: Hashable, fresh: ir.Table, scope: Any, sql: str, got: pa.Table
+    backend: Any,
+    key: Hashable,
+    fresh: ir.Table,
+    scope: Any,
+    sql: str,
+    got: pa.Table,
+    *,
+    prepared: bool,
 ) -> None:
     """The SQL a fresh compile writes must be ours; where Ibis simplified it for the values
-    (two predicates that became the same with them), the result must be the same."""
+    (two predicates that became the same with them), and whenever the rows came from the
+    prepared statement, the result must be the same."""
     expected_sql = backend.compile(fresh, params=bindings(fresh, scope))
-    if sql == expected_sql:
+    if sql == expected_sql and not prepared:
         return
     expected = fresh.to_pyarrow(params=bindings(fresh, scope))
     if sorted(map(repr, got.to_pylist())) != sorted(map(repr, expected.to_pylist())):
