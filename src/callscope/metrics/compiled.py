@@ -206,6 +206,7 @@ class _Cache:
                 self.items.popitem(last=False)
 
     def clear(self) -> None:
+        """Forget every connection's statements (tests: they stay prepared in DuckDB)."""
         with self.lock:
             self.items.clear()
             self.hits = self.misses = 0
@@ -267,9 +268,9 @@ def run(
 class _Prepared:
     """The templates prepared as statements on each connection (DuckDB keeps a prepared
     statement's plan: binding and optimising a report's SQL took 2-20 ms, more than running
-    it for a few numbers, on every call of a live pass). A plan is made again by DuckDB itself
-    when a table it reads has changed in the catalogue (a temp table made anew), so a
-    statement is never stale. A template DuckDB cannot prepare runs as SQL text."""
+    it for a few numbers, on every call of a live pass). DuckDB binds a statement again by
+    itself after any change to the temporary tables and views, so it is never stale. A
+    template DuckDB cannot prepare runs as SQL text."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -303,6 +304,7 @@ class _Prepared:
         return statement
 
     def clear(self) -> None:
+        """Forget every connection's statements (tests: they stay prepared in DuckDB)."""
         with self.lock:
             self.by_con = weakref.WeakKeyDictionary()
 
