@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import duckdb
 import ibis
 import ibis.expr.types as ir
 import pytest
@@ -224,3 +226,25 @@ def test_a_template_duckdb_cannot_prepare_runs_as_sql(monkeypatch: pytest.Monkey
     assert _numbers(backend, {"least": 3, "names": ["n3", "n4"]}) == [4]
     [kept] = compiled.PREPARED.by_con[backend.con].values()
     assert kept.statement is None
+
+
+class _Interrupted:
+    """A connection whose every statement is interrupted (as `Cut` does to a live pass)."""
+
+    def execute(self, sql: str) -> None:
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+
+def test_an_interrupt_while_preparing_reaches_the_caller() -> None:
+    """A live pass cut short is not a template DuckDB cannot prepare: the interrupt goes up,
+    and the template is prepared on its next run."""
+    backend = ibis.duckdb.connect()
+    backend.con.execute(
+        "CREATE TEMP TABLE prepared_numbers AS SELECT i AS n, 'n' || i AS name FROM range(5) t(i)"
+    )
+    template = compiled.compile_template(backend, _above(backend))
+    assert template is not None
+    cut = SimpleNamespace(con=_Interrupted(), compiler=backend.compiler)
+    with pytest.raises(duckdb.InterruptException):
+        compiled.PREPARED.name(cut, template)
+    assert compiled.PREPARED.name(backend, template) is not None

@@ -206,7 +206,6 @@ class _Cache:
                 self.items.popitem(last=False)
 
     def clear(self) -> None:
-        """Forget every connection's statements (tests: they stay prepared in DuckDB)."""
         with self.lock:
             self.items.clear()
             self.hits = self.misses = 0
@@ -293,6 +292,8 @@ class _Prepared:
         try:
             con.execute(f"PREPARE {name} AS {sql}")
             statement: tuple[str, tuple[str, ...]] | None = (name, order)
+        except duckdb.InterruptException:
+            raise  # (a live pass cut short: not a template DuckDB cannot prepare)
         except duckdb.Error:
             statement = None
         with self.lock:
