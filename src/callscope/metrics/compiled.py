@@ -92,26 +92,24 @@ class Template:
     expr: ir.Table  # for the result's types, and it keeps the in-memory tables alive
     memtables: tuple[ops.InMemoryTable, ...]
 
-    def sql(self, literal: Callable[[Param, Any], str], scope: Any) -> str:
+    def fill(self, text_of: Callable[[str], str]) -> str:
+        """The SQL with `text_of(name)` where each parameter goes."""
         parts = [self.chunks[0]]
         for name, chunk in zip(self.names, self.chunks[1:], strict=True):
-            p = _PARAMS[name]
-            parts.append(literal(p, p.value(scope)))
+            parts.append(text_of(name))
             parts.append(chunk)
         return "".join(parts)
+
+    def sql(self, literal: Callable[[Param, Any], str], scope: Any) -> str:
+        return self.fill(lambda name: literal(_PARAMS[name], _PARAMS[name].value(scope)))
 
     def statement(self, type_name: Callable[[dt.DataType], str]) -> tuple[str, tuple[str, ...]]:
         """The SQL with a numbered parameter, cast to its type, where each value goes (one
         number per parameter however often it occurs), and the names in number order."""
-        order: list[str] = []
-        parts = [self.chunks[0]]
-        for name, chunk in zip(self.names, self.chunks[1:], strict=True):
-            if name not in order:
-                order.append(name)
-            number = order.index(name) + 1
-            parts.append(f"CAST(${number} AS {type_name(_PARAMS[name].dtype)})")
-            parts.append(chunk)
-        return "".join(parts), tuple(order)
+        order = tuple(dict.fromkeys(self.names))
+        number = {name: i for i, name in enumerate(order, 1)}
+        sql = self.fill(lambda n: f"CAST(${number[n]} AS {type_name(_PARAMS[n].dtype)})")
+        return sql, order
 
 
 def _sentinel(i: int, dtype: dt.DataType) -> Any:
