@@ -24,12 +24,14 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 import duckdb
 
 from callscope.errors import StoreError
 from callscope.store import Store
+from callscope.store.connection import STORAGE_VERSION
 
 T = TypeVar("T")
 
@@ -66,8 +68,10 @@ def attach_inbox(store: Store) -> None:
     if not (attached and attached[0]):
         path = inbox_path(store)
         quoted = path.replace("'", "''")
+        new = path != ":memory:" and not Path(path).exists()
+        options = f" (STORAGE_VERSION '{STORAGE_VERSION}')" if new else ""
         try:
-            con.execute(f"ATTACH '{quoted}' AS {CATALOG}")
+            con.execute(f"ATTACH '{quoted}' AS {CATALOG}{options}")
         except duckdb.Error as exc:
             raise StoreError(f"cannot open the live inbox {path}: {exc}") from exc
     con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} {_COLUMNS}")
