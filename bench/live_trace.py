@@ -65,8 +65,10 @@ def install(path: str) -> None:
     timed(notifier.Tracker, "scan", "scan", lambda a, k, r: {})
     timed(importer, "ingest_staged", "ingest_staged", wal)
     for owner, name in ((service.LiveService, "early"), (service.LiveService, "cycle"),
-                        (service.LiveService, "rescan")):  # fmt: skip
-        timed(owner, name, name, lambda a, k, r: {})
+                        (service.LiveService, "rescan"), (service.LiveService, "checkpoint"),
+                        (driver.Driver, "rebuild_agent_states")):  # fmt: skip
+        if hasattr(owner, name):  # (an older tree, a --baseline, may lack one)
+            timed(owner, name, name, lambda a, k, r: {})
     # The store process's one way in (from its own HTTP intake or the intake process); an
     # older tree (a --baseline) took events in `accept_generic`.
     name = "accept_records" if hasattr(service.LiveService, "accept_records") else "accept_generic"

@@ -1,19 +1,45 @@
-"""New store and inbox files are written in the storage format of the oldest DuckDB supported,
-whose checkpoints do not rewrite the key indexes whole: a checkpoint holds up every
-transaction of the store while it runs, a live pass included."""
+"""When the store's write-ahead log is written into its file. A DuckDB checkpoint holds up
+every transaction of the store while it runs and cannot be interrupted; left to DuckDB it runs
+inside the commit that takes the log past 16 MiB, most often a bulk pass's, and a missed call
+waited for both. The live loop checkpoints between passes instead, and not while a call that
+ended unanswered is within its grace. New store and inbox files are written in the format of
+the oldest DuckDB supported, whose checkpoints do not rewrite the key indexes whole."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from callscope.live.events import LiveEvent
 from callscope.live.inbox import CATALOG
 from callscope.live.outbox import FakeSender
 from callscope.live.service import LiveService
 from callscope.settings import Settings
 from callscope.store import Store, open_store
 from callscope.store.connection import STORAGE_VERSION
+from live_support import run
+
+AT = datetime.now(UTC) - timedelta(minutes=3)
+
+
+def _call(call_id: str, number: str, answered: bool) -> list[dict[str, Any]]:
+    at = AT.isoformat()
+    events = [
+        {"type": "call.started", "call_id": call_id, "direction": "inbound",
+         "from": number, "to": "74951234567", "queue": "sales", "at": at},
+        {"type": "call.ringing", "call_id": call_id, "agent": "101", "queue": "sales", "at": at},
+    ]  # fmt: skip
+    if answered:
+        answer = (AT + timedelta(seconds=5)).isoformat()
+        events.append({"type": "call.answered", "call_id": call_id, "agent": "101", "at": answer})
+    ended = (AT + timedelta(seconds=40)).isoformat()
+    return [*events, {"type": "call.ended", "call_id": call_id, "at": ended}]
 
 
 def _formats(store: Store) -> dict[str, str]:
@@ -39,3 +65,59 @@ def test_a_file_made_in_duckdbs_default_format_keeps_it_and_opens(tmp_path: Path
         assert store.con.execute("SELECT x FROM kept").fetchall() == [(1,)]
         assert store.schema_version() > 0  # migrated as any store
     assert formats["old"] == "v1.0.0+" and formats[CATALOG] == f"{STORAGE_VERSION}+"
+
+
+def test_the_loop_checkpoints_between_passes_but_not_within_a_missed_calls_grace(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.model_validate({
+        "db": tmp_path / "calls.duckdb", "timezone": "Europe/Moscow",
+        "live": {"checkpoint_mb": 0.001, "assemble_every_s": 0.05, "late_answer_grace_s": 1.5,
+                 "notify": {"routes": {"default": ["json://x/sales"]}}},
+    })  # fmt: skip
+
+    async def go() -> dict[str, Any]:
+        with open_store(settings.db) as store:
+            sender = FakeSender()
+            service = LiveService(store, settings, sender)
+            service.start()
+            look = store.con.cursor()
+
+            async def until(what: Callable[[], bool], limit: float = 5.0) -> bool:
+                start = time.monotonic()
+                while not what():
+                    if time.monotonic() - start > limit:
+                        return False
+                    await asyncio.sleep(0.01)
+                return True
+
+            def calls() -> int:  # (read to the end: a result left open blocks checkpoints)
+                ((count,),) = look.execute("SELECT count(*) FROM calls").fetchall()
+                return int(count)
+
+            async def accept(events: list[dict[str, Any]]) -> None:
+                await service.accept_generic([LiveEvent.model_validate(e) for e in events])
+
+            await accept(_call("a1", "+79160000001", answered=True))
+            moved = await until(lambda: calls() == 1)
+            after_pass = await until(lambda: store.wal_bytes() == 0)
+            # An answered call and a missed one: the answered one is moved at once, the missed
+            # one waits 1.5 s for a late answer, and the log stays as it is meanwhile.
+            await accept(_call("a2", "+79160000002", answered=True))
+            await accept(_call("m1", "+79160000003", answered=False))
+            await until(lambda: calls() == 2)
+            held = []
+            for _ in range(40):  # 0.8 s of the grace
+                held.append(store.wal_bytes())
+                await asyncio.sleep(0.02)
+            told = await until(lambda: bool(sender.sent))
+            after_missed = await until(lambda: store.wal_bytes() == 0)
+            await service.stop()
+            return {"moved": moved, "after_pass": after_pass, "held": held,
+                    "told": told, "after_missed": after_missed, "calls": calls()}  # fmt: skip
+
+    seen = run(go)
+    assert seen["moved"] and seen["after_pass"], "the first pass's log was not checkpointed"
+    assert seen["calls"] == 3 and seen["told"]
+    assert all(size > 0 for size in seen["held"]), "checkpointed within a missed call's grace"
+    assert seen["after_missed"]

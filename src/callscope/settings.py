@@ -315,6 +315,12 @@ class LiveSettings(BaseModel):
         ge=0,
         description="An ended call nobody answered waits this long for a late call.answered",
     )
+    checkpoint_mb: float = Field(
+        default=8,
+        ge=0,
+        description="The live loop checkpoints the store between passes once its write-ahead"
+        " log is this large (0: only DuckDB's own, inside the commit that passes 16 MiB)",
+    )
     intake_process: bool = Field(
         default=True,
         description="`callscope listen` checks generic webhooks in a process of its own (Unix)",

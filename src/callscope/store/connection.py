@@ -60,6 +60,15 @@ class Store:
     ) -> None:
         self.close()
 
+    def wal_bytes(self) -> int:
+        """The size of the file's write-ahead log: what its next checkpoint writes out."""
+        if self.path is None:
+            return 0
+        try:
+            return Path(f"{self.path}.wal").stat().st_size
+        except FileNotFoundError:
+            return 0
+
     def schema_version(self) -> int:
         row = self.con.execute("SELECT max(version) FROM schema_migrations").fetchone()
         return int(row[0]) if row and row[0] is not None else 0
