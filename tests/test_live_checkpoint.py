@@ -121,3 +121,24 @@ def test_the_loop_checkpoints_between_passes_but_not_within_a_missed_calls_grace
     assert seen["calls"] == 3 and seen["told"]
     assert all(size > 0 for size in seen["held"]), "checkpointed within a missed call's grace"
     assert seen["after_missed"]
+
+
+def test_a_batch_of_repeats_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """The intake reads the events' keys first; when every event is a repeat it writes
+    nothing after that read. Left half-read, the read kept its transaction open, and no
+    checkpoint could run after any later write until the next new event."""
+    settings = Settings.model_validate({"db": tmp_path / "calls.duckdb"})
+    with open_store(settings.db) as store:
+        service = LiveService(store, settings, FakeSender())
+        events = [LiveEvent.model_validate(e) for e in _call("a1", "+79160000001", True)]
+
+        async def twice() -> None:
+            await service.accept_generic(events)
+            await service.accept_generic(events)  # all repeats: nothing written
+
+        run(twice)
+        store.con.execute("CREATE TABLE later (x INTEGER); INSERT INTO later VALUES (1)")
+        store.con.cursor().execute("UPDATE later SET x = 2")
+        checkpointed = service.checkpoint()
+        service.close()
+    assert checkpointed

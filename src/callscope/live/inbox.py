@@ -129,8 +129,11 @@ class Inbox:
             return 0
         con = self.store.con
         payloads = [e.payload for e in events]
-        row = con.execute("SELECT list_transform($1, p -> hash(p))", [payloads]).fetchone()
-        keys = [int(k) for k in row[0]] if row else []
+        # fetchall, not fetchone: a result not read to its end keeps the cursor's transaction
+        # open (until its next statement: none, if every event is a repeat), and while it is
+        # open no checkpoint of the store can run (`LiveService.checkpoint`).
+        (row,) = con.execute("SELECT list_transform($1, p -> hash(p))", [payloads]).fetchall()
+        keys = [int(k) for k in row[0]]
         rows: list[tuple[int, Incoming]] = []
         batch: set[tuple[str, int]] = set()
         for key, event in zip(keys, events, strict=True):
@@ -165,8 +168,8 @@ class Inbox:
         return len(rows)
 
     def _count(self) -> int:
-        row = self.store.con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
-        return int(row[0]) if row else 0
+        ((count,),) = self.store.con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()
+        return int(count)
 
     def pending(self) -> int:
         return self._count()
