@@ -3,7 +3,7 @@ every transaction of the store while it runs and cannot be interrupted; left to 
 inside the commit that takes the log past 16 MiB, most often a bulk pass's, and a missed call
 waited for both. The live loop checkpoints between passes instead, and not while a call that
 ended unanswered is within its grace. New store and inbox files are written in the format of
-the oldest DuckDB supported, whose checkpoints do not rewrite the key indexes whole."""
+the oldest DuckDB supported, whose checkpoints cost less than in DuckDB's default one."""
 
 from __future__ import annotations
 
@@ -23,23 +23,9 @@ from callscope.live.service import LiveService
 from callscope.settings import Settings
 from callscope.store import Store, open_store
 from callscope.store.connection import STORAGE_VERSION
-from live_support import run
+from live_support import run, webhook_call
 
 AT = datetime.now(UTC) - timedelta(minutes=3)
-
-
-def _call(call_id: str, number: str, answered: bool) -> list[dict[str, Any]]:
-    at = AT.isoformat()
-    events = [
-        {"type": "call.started", "call_id": call_id, "direction": "inbound",
-         "from": number, "to": "74951234567", "queue": "sales", "at": at},
-        {"type": "call.ringing", "call_id": call_id, "agent": "101", "queue": "sales", "at": at},
-    ]  # fmt: skip
-    if answered:
-        answer = (AT + timedelta(seconds=5)).isoformat()
-        events.append({"type": "call.answered", "call_id": call_id, "agent": "101", "at": answer})
-    ended = (AT + timedelta(seconds=40)).isoformat()
-    return [*events, {"type": "call.ended", "call_id": call_id, "at": ended}]
 
 
 def _formats(store: Store) -> dict[str, str]:
@@ -98,13 +84,13 @@ def test_the_loop_checkpoints_between_passes_but_not_within_a_missed_calls_grace
             async def accept(events: list[dict[str, Any]]) -> None:
                 await service.accept_generic([LiveEvent.model_validate(e) for e in events])
 
-            await accept(_call("a1", "+79160000001", answered=True))
+            await accept(webhook_call("a1", True, AT, "+79160000001"))
             moved = await until(lambda: calls() == 1)
             after_pass = await until(lambda: store.wal_bytes() == 0)
             # An answered call and a missed one: the answered one is moved at once, the missed
             # one waits 1.5 s for a late answer, and the log stays as it is meanwhile.
-            await accept(_call("a2", "+79160000002", answered=True))
-            await accept(_call("m1", "+79160000003", answered=False))
+            await accept(webhook_call("a2", True, AT, "+79160000002"))
+            await accept(webhook_call("m1", False, AT, "+79160000003"))
             await until(lambda: calls() == 2)
             held = []
             for _ in range(40):  # 0.8 s of the grace
@@ -130,7 +116,7 @@ def test_a_batch_of_repeats_leaves_no_transaction_open(tmp_path: Path) -> None:
     settings = Settings.model_validate({"db": tmp_path / "calls.duckdb"})
     with open_store(settings.db) as store:
         service = LiveService(store, settings, FakeSender())
-        events = [LiveEvent.model_validate(e) for e in _call("a1", "+79160000001", True)]
+        events = [LiveEvent.model_validate(e) for e in webhook_call("a1", True, AT, "+79160000001")]
 
         async def twice() -> None:
             await service.accept_generic(events)

@@ -18,23 +18,9 @@ from callscope.live.outbox import FakeSender
 from callscope.live.service import LiveService
 from callscope.settings import Settings
 from callscope.store import Store, open_store
-from live_support import run
+from live_support import run, webhook_call
 
 AT = datetime.now(UTC) - timedelta(minutes=3)
-
-
-def _call(call_id: str, answered: bool) -> list[dict[str, Any]]:
-    at = AT.isoformat()
-    events = [
-        {"type": "call.started", "call_id": call_id, "direction": "inbound",
-         "from": "+79161234567", "to": "74951234567", "queue": "sales", "at": at},
-        {"type": "call.ringing", "call_id": call_id, "agent": "101", "queue": "sales", "at": at},
-    ]  # fmt: skip
-    if answered:
-        answer = (AT + timedelta(seconds=5)).isoformat()
-        events.append({"type": "call.answered", "call_id": call_id, "agent": "101", "at": answer})
-    ended = (AT + timedelta(seconds=40)).isoformat()
-    return [*events, {"type": "call.ended", "call_id": call_id, "at": ended}]
 
 
 def _legacy_rows(store: Store, events: list[dict[str, Any]]) -> None:
@@ -62,7 +48,9 @@ def test_acknowledged_events_are_kept_in_the_inbox_file_beside_the_store(tmp_pat
         service = LiveService(store, settings, FakeSender())
 
         async def feed() -> None:
-            await service.accept_generic([LiveEvent.model_validate(e) for e in _call("c1", False)])
+            await service.accept_generic(
+                [LiveEvent.model_validate(e) for e in webhook_call("c1", False, AT)]
+            )
 
         run(feed)
         service.close()
@@ -80,7 +68,9 @@ def test_a_store_in_memory_has_its_inbox_in_memory() -> None:
         service = LiveService(store, settings, FakeSender())
 
         async def feed() -> None:
-            await service.accept_generic([LiveEvent.model_validate(e) for e in _call("m1", True)])
+            await service.accept_generic(
+                [LiveEvent.model_validate(e) for e in webhook_call("m1", True, AT)]
+            )
 
         run(feed)
         assert inbox_path(store) == ":memory:"
@@ -93,7 +83,7 @@ def test_a_store_in_memory_has_its_inbox_in_memory() -> None:
 
 def test_events_waiting_in_the_store_file_move_to_the_inbox_file(tmp_path: Path) -> None:
     settings = Settings.model_validate({"db": tmp_path / "calls.duckdb"})
-    waiting = _call("old-1", False) + _call("old-2", True)
+    waiting = webhook_call("old-1", False, AT) + webhook_call("old-2", True, AT)
     with open_store(settings.db) as store:
         _legacy_rows(store, waiting)
     with open_store(settings.db) as store:
@@ -115,7 +105,7 @@ def test_events_waiting_in_the_store_file_move_to_the_inbox_file(tmp_path: Path)
 
 def test_a_hand_over_cut_between_copy_and_drop_copies_nothing_twice(tmp_path: Path) -> None:
     settings = Settings.model_validate({"db": tmp_path / "calls.duckdb"})
-    waiting = _call("old-1", False)
+    waiting = webhook_call("old-1", False, AT)
     with open_store(settings.db) as store:
         _legacy_rows(store, waiting)
         # the copy's transaction committed, then the process died before the drop
