@@ -231,9 +231,10 @@ class LiveService:
         for the store thread waited for such a commit (0.4-1.4 s for pass and checkpoint,
         every ~23 s). It cannot be interrupted and holds up every transaction of the store
         while it runs, so it is done on its own: when nothing is known to be waiting, or
-        right after a missed call's pass (`checkpoint_due`). False: another connection (the
-        delivery's) was writing; the next pass tries again (FORCE CHECKPOINT would wait for
-        it and keep every other transaction from starting meanwhile)."""
+        right after a missed call's pass (`checkpoint_due`). False: another connection held
+        open a transaction older than the last write (DuckDB: "other write transactions
+        active"); the next pass tries again (FORCE CHECKPOINT would wait for it and keep every
+        other transaction from starting meanwhile)."""
         try:
             self.store.con.execute("CHECKPOINT")
         except duckdb.TransactionException:
