@@ -24,14 +24,13 @@ import threading
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Generic, TypeVar
 
 import duckdb
 
 from callscope.errors import StoreError
 from callscope.store import Store
-from callscope.store.connection import STORAGE_VERSION
+from callscope.store.connection import storage_version_for
 
 T = TypeVar("T")
 
@@ -68,8 +67,8 @@ def attach_inbox(store: Store) -> None:
     if not (attached and attached[0]):
         path = inbox_path(store)
         quoted = path.replace("'", "''")
-        new = path != ":memory:" and not Path(path).exists()
-        options = f" (STORAGE_VERSION '{STORAGE_VERSION}')" if new else ""
+        version = storage_version_for(path)
+        options = f" (STORAGE_VERSION '{version}')" if version else ""
         try:
             con.execute(f"ATTACH '{quoted}' AS {CATALOG}{options}")
         except duckdb.Error as exc:
@@ -166,13 +165,6 @@ class Inbox:
         if len(self._seen) > self.REMEMBER:
             self._older, self._seen = self._seen, set()
         return len(rows)
-
-    def _count(self) -> int:
-        ((count,),) = self.store.con.execute(f"SELECT count(*) FROM {TABLE}").fetchall()
-        return int(count)
-
-    def pending(self) -> int:
-        return self._count()
 
 
 class Worker:

@@ -24,6 +24,12 @@ from callscope.store.migrations import MIGRATIONS
 STORAGE_VERSION = "v1.4.0"
 
 
+def storage_version_for(path: Path | str) -> str | None:
+    """The format to make a database file in: STORAGE_VERSION for a file not made yet, None
+    for one that exists (it keeps its own) or one in memory."""
+    return None if str(path) == ":memory:" or Path(path).exists() else STORAGE_VERSION
+
+
 @dataclass
 class Store:
     """An open database. `ibis` serves queries (metrics, listings); `con` is the same
@@ -80,8 +86,8 @@ def open_store(path: Path | str | None, *, read_only: bool = False) -> Store:
     config: dict[str, str] = {}
     if path is not None and not read_only:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        if not Path(path).exists():
-            config["storage_compatibility_version"] = STORAGE_VERSION
+        if version := storage_version_for(path):
+            config["storage_compatibility_version"] = version
     try:
         backend = ibis.duckdb.connect(target, read_only=read_only, **config)
     except duckdb.Error as exc:
