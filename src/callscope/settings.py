@@ -321,6 +321,12 @@ class LiveSettings(BaseModel):
         description="The live loop checkpoints the store between passes once its write-ahead"
         " log is this large (0: only DuckDB's own, inside the commit that passes 16 MiB)",
     )
+    merge_idle_s: float = Field(
+        default=60,
+        ge=0,
+        description="The live loop's checkpoints leave DuckDB's row groups unmerged until no"
+        " event has come for this long (0: every checkpoint merges them, DuckDB's way)",
+    )
     intake_process: bool = Field(
         default=True,
         description="`callscope listen` checks generic webhooks in a process of its own (Unix)",
