@@ -45,6 +45,10 @@ def _count(cursor: duckdb.DuckDBPyConnection, sql: str) -> int:
     return int(count)
 
 
+async def _accept(service: LiveService, events: list[dict[str, Any]]) -> None:
+    await service.accept_generic([LiveEvent.model_validate(e) for e in events])
+
+
 def _formats(store: Store) -> dict[str, str]:
     rows = store.con.execute("SELECT database_name, tags FROM duckdb_databases()").fetchall()
     return {str(name): str(tags.get("storage_version")) for name, tags in rows if tags}
@@ -89,16 +93,13 @@ def test_the_loop_checkpoints_between_passes_but_not_within_a_missed_calls_grace
             def calls() -> int:
                 return _count(look, "SELECT count(*) FROM calls")
 
-            async def accept(events: list[dict[str, Any]]) -> None:
-                await service.accept_generic([LiveEvent.model_validate(e) for e in events])
-
-            await accept(webhook_call("a1", True, AT, "+79160000001"))
+            await _accept(service, webhook_call("a1", True, AT, "+79160000001"))
             moved = await until(lambda: calls() == 1)
             after_pass = await until(lambda: store.wal_bytes() == 0)
             # An answered call and a missed one: the answered one is moved at once, the missed
             # one waits 1.5 s for a late answer, and the log stays as it is meanwhile.
-            await accept(webhook_call("a2", True, AT, "+79160000002"))
-            await accept(webhook_call("m1", False, AT, "+79160000003"))
+            await _accept(service, webhook_call("a2", True, AT, "+79160000002"))
+            await _accept(service, webhook_call("m1", False, AT, "+79160000003"))
             await until(lambda: calls() == 2)
             held = []
             for _ in range(40):  # 0.8 s of the grace
@@ -164,8 +165,7 @@ def test_row_groups_the_loops_checkpoints_leave_are_merged_once_the_intake_is_qu
 
             seen = []
             for n in range(3):  # three passes, each checkpointed
-                call = webhook_call(f"a{n}", True, AT, f"+7916000000{n}")
-                await service.accept_generic([LiveEvent.model_validate(e) for e in call])
+                await _accept(service, webhook_call(f"a{n}", True, AT, f"+7916000000{n}"))
                 await until(
                     lambda: (
                         _count(look, "SELECT count(*) FROM calls") == n + 1  # noqa: B023
@@ -178,8 +178,7 @@ def test_row_groups_the_loops_checkpoints_leave_are_merged_once_the_intake_is_qu
                 # The load ends below the checkpoint size: the last pass's writes stay in the
                 # log until the intake has been quiet for merge_idle_s.
                 settings.live.checkpoint_mb = 1000
-                call = webhook_call("a3", True, AT, "+79160000003")
-                await service.accept_generic([LiveEvent.model_validate(e) for e in call])
+                await _accept(service, webhook_call("a3", True, AT, "+79160000003"))
                 await until(lambda: _count(look, "SELECT count(*) FROM calls") == 4)
                 merged = await until(lambda: groups() == 1 and store.wal_bytes() == 0)
             await service.stop()

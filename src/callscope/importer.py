@@ -535,22 +535,23 @@ def _assemble_new(
     raw_of: dict[str, str] = {}
     row = con.execute("SELECT count(*) FROM asm_scope").fetchone()
     few = bool(row and row[0] <= FEW_KEYS)
-    copies = len(sources)
-    for i, s in enumerate(sources):
+    copies: list[str] = []
+    for s in sources:
         s_key = getattr(s, "key_sql", None)
         base = f"SELECT * FROM {s.raw_table} WHERE tenant = '{tenant}'"
         raw_of[s.name] = f"{base} AND ({s_key}) IN (SELECT k FROM asm_scope)" if s_key else base
         if s_key and few:
             # Call and leg facts each read the rows: from a copy, the raw table (which grows
             # with the history, and whose key has no order to skip by) is scanned once.
-            con.execute(f"CREATE OR REPLACE TEMP TABLE asm_raw_{i} AS {raw_of[s.name]}")
-            raw_of[s.name] = f"SELECT * FROM asm_raw_{i}"
+            copies.append(f"asm_raw_{len(copies)}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {copies[-1]} AS {raw_of[s.name]}")
+            raw_of[s.name] = f"SELECT * FROM {copies[-1]}"
     # A source with no raw row in scope has no facts, yet planning its facts SQL cost up to
     # 90 ms (the AMI/CEL rewrite) in every live pass of a few webhook calls: leave it out.
     sources = _with_rows(con, sources, raw_of, keep=source.name)
     raw_of = {s.name: raw_of[s.name] for s in sources}
     replace = f"SELECT '{tenant}', k FROM asm_scope"
     result = assemble(con, sources, settings, raw_of, replace_keys=replace, scope="asm_scope")
-    if few:
-        con.execute("; ".join(f"DROP TABLE IF EXISTS asm_raw_{i}" for i in range(copies)))
+    if copies:
+        con.execute("; ".join(f"DROP TABLE {name}" for name in copies))
     return result.calls

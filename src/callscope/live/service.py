@@ -225,8 +225,11 @@ class LiveService:
         size = self.store.wal_bytes()
         if limit <= 0 or size < limit:
             return False
-        quiet = not self._urgent.is_set() and not self._graces
-        return quiet or (told and size >= limit * 1.5)
+        return not self._missed_waiting() or (told and size >= limit * 1.5)
+
+    def _missed_waiting(self) -> bool:
+        """A call that ended unanswered waits for its pass or is within its grace."""
+        return self._urgent.is_set() or self._graces > 0
 
     def checkpoint(self, *, merge: bool = False) -> bool:
         """Write the store's WAL into its file (DuckDB's CHECKPOINT), between passes.
@@ -269,8 +272,7 @@ class LiveService:
             self._unmerged > 0
             and idle > 0
             and time.monotonic() - self._heard >= idle
-            and not self._urgent.is_set()
-            and not self._graces
+            and not self._missed_waiting()
             and self.store.wal_bytes() > 0
         )
 
